@@ -1,0 +1,65 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	_ "modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
+)
+
+// OpenSQLite opens (creating when needed) the SQLite database at path, in
+// WAL mode with a busy timeout, and applies the embedded migrations.
+func OpenSQLite(ctx context.Context, path string) (*DB, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("store: create data dir: %w", err)
+		}
+	}
+	q := url.Values{}
+	for _, p := range []string{
+		"journal_mode(WAL)",
+		"busy_timeout(5000)",
+		"foreign_keys(ON)",
+		"synchronous(NORMAL)",
+	} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	sqldb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite: %w", err)
+	}
+	// WAL allows many readers and one writer; a handful of connections keeps
+	// readers concurrent while the busy timeout serialises writers.
+	sqldb.SetMaxOpenConns(8)
+	sqldb.SetMaxIdleConns(8)
+	d := &DB{db: sqldb, dialect: SQLite}
+	if err := d.Ping(ctx); err != nil {
+		sqldb.Close()
+		return nil, fmt.Errorf("store: ping sqlite: %w", err)
+	}
+	if err := d.migrate(ctx); err != nil {
+		sqldb.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// Open opens the database named by url: "sqlite:PATH", a bare path, or
+// (once that backend exists) "postgres://…".
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return OpenPostgres(ctx, dsn)
+	case strings.HasPrefix(dsn, "sqlite:"):
+		return OpenSQLite(ctx, strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//"))
+	default:
+		return OpenSQLite(ctx, dsn)
+	}
+}

@@ -1,0 +1,79 @@
+// Package verify defines the one-time-code provider the portal talks to, in
+// Twilio Verify's vocabulary: SMS verifications checked by destination, and
+// TOTP factors of an opaque identity checked through challenges.
+//
+// Two implementations exist: the embedded engine (package local) and the
+// Twilio Verify adapter (package twilio). Both own every code and secret; the
+// portal's own tables never hold one.
+package verify
+
+import (
+	"context"
+	"time"
+)
+
+// Verifier starts and checks one-time codes.
+//
+// Every method returns one of the sentinel errors of this package (wrapped)
+// when the provider refuses; any other error means the provider could not be
+// reached or answered nonsense and callers treat it as ErrUnavailable.
+type Verifier interface {
+	// StartSMS sends a fresh code to the E.164 number to. When a verification
+	// to that number is still pending, the same verification gets a new code
+	// (the previous code stops working) and the send counts toward its cap.
+	StartSMS(ctx context.Context, to string) (Verification, error)
+
+	// CheckSMS checks code against the pending verification to the number to.
+	// A wrong code is not an error: it returns Approved=false. A verification
+	// that was approved, expired or never existed returns ErrNotFound.
+	CheckSMS(ctx context.Context, to, code string) (Check, error)
+
+	// CreateTOTPFactor creates an unverified TOTP factor for identity and
+	// returns its secret and otpauth URI. Both are shown to the user once and
+	// never again.
+	CreateTOTPFactor(ctx context.Context, identity, friendlyName string) (Factor, error)
+
+	// VerifyTOTPFactor confirms an unverified factor with its first code.
+	// A wrong code returns Approved=false; an expired or unknown factor
+	// returns ErrNotFound.
+	VerifyTOTPFactor(ctx context.Context, identity, factorSID, code string) (Check, error)
+
+	// ChallengeTOTP checks a code of a verified factor. A wrong code returns
+	// Approved=false.
+	ChallengeTOTP(ctx context.Context, identity, factorSID, code string) (Check, error)
+
+	// DeleteTOTPFactor removes a factor. Deleting an unknown factor returns
+	// ErrNotFound, which callers removing a device treat as success.
+	DeleteTOTPFactor(ctx context.Context, identity, factorSID string) error
+}
+
+// Verification is a started SMS verification.
+type Verification struct {
+	SID    string
+	To     string
+	Status string // "pending"
+	Sends  int    // sends so far in this verification, this one included
+}
+
+// Check is the outcome of checking one code.
+type Check struct {
+	Approved bool
+	// Drift, when the provider can tell, is how far the device clock of a
+	// rejected TOTP code appears to be off (positive: device ahead). Zero
+	// when unknown or when the code matched no nearby time step.
+	Drift time.Duration
+}
+
+// Factor is a newly created TOTP factor.
+type Factor struct {
+	SID       string
+	Secret    string // base32, only in the creation response
+	URI       string // otpauth:// URI, only in the creation response
+	ExpiresAt time.Time
+}
+
+// Statuses reported by providers.
+const (
+	StatusPending  = "pending"
+	StatusApproved = "approved"
+)
