@@ -162,3 +162,13 @@ func (d *DB) Lock(ctx context.Context, userID string, until time.Time) error {
 	}
 	return nil
 }
+
+// EndAttempt takes back one attempt counted by BeginAttempt that turned out
+// not to be a failure.
+func (d *DB) EndAttempt(ctx context.Context, userID string) error {
+	if _, err := d.exec(ctx, d.db, `UPDATE users SET failed_attempts = failed_attempts - 1
+		WHERE id = ? AND failed_attempts > 0`, userID); err != nil {
+		return fmt.Errorf("store: end attempt: %w", err)
+	}
+	return nil
+}

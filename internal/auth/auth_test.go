@@ -1,0 +1,377 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"gatehouse/internal/store"
+	"gatehouse/internal/verify"
+)
+
+var ctx = context.Background()
+
+func TestRegistration(t *testing.T) {
+	f := newFixture(t)
+	u := f.register(t, " Ada@Example.com ", "(201) 555-0123")
+	if u.Email != "ada@example.com" || u.Phone != "+12015550123" || !u.MFAEnabled || u.VerifyIdentity == "" {
+		t.Fatalf("user %+v", u)
+	}
+	// Same email again is refused at step 1.
+	_, err := f.svc.RegisterStart(ctx, RegisterInput{FirstName: "A", LastName: "B", Email: "ada@example.com", Captcha: "ok", IP: "192.0.2.1"})
+	if !errors.Is(err, ErrEmailTaken) {
+		t.Fatalf("duplicate email: %v", err)
+	}
+	// A phone number may serve several accounts.
+	f.clock.Add(time.Hour)
+	f.register(t, "bob@example.com", "(201) 555-0123")
+}
+
+func TestRegistrationValidation(t *testing.T) {
+	f := newFixture(t)
+	_, err := f.svc.RegisterStart(ctx, RegisterInput{Email: "not an email", Captcha: "ok", IP: "192.0.2.1"})
+	var ve *ValidationError
+	if !errors.As(err, &ve) || ve.Fields["first_name"] == "" || ve.Fields["last_name"] == "" || ve.Fields["email"] == "" {
+		t.Fatalf("validation: %v %+v", err, ve)
+	}
+	_, err = f.svc.RegisterStart(ctx, RegisterInput{FirstName: "A", LastName: "B", Email: "a@example.com", Captcha: "bad", IP: "192.0.2.1"})
+	if !errors.Is(err, ErrCaptcha) {
+		t.Fatalf("captcha: %v", err)
+	}
+	r, err := f.svc.RegisterStart(ctx, RegisterInput{FirstName: "A", LastName: "B", Email: "a@example.com", Captcha: "ok", IP: "192.0.2.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ pw, phone, field string }{
+		{"short", "2015550123", "password"},
+		{"password123", "2015550123", "password"},
+		{testPassword, "123", "phone"},
+		{testPassword, "", "phone"},
+	} {
+		_, err := f.svc.RegisterCredentials(ctx, r, tc.pw, tc.phone, "192.0.2.1")
+		if !errors.As(err, &ve) || ve.Fields[tc.field] == "" {
+			t.Errorf("%q/%q: %v", tc.pw, tc.phone, err)
+		}
+	}
+	if f.ver.totalSends() != 0 {
+		t.Fatal("invalid input reached the provider")
+	}
+	// No account exists until the phone is verified.
+	r, err = f.svc.RegisterCredentials(ctx, r, testPassword, "2015550123", "192.0.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.RegisterVerify(ctx, r, "000000"); !errors.Is(err, ErrWrongCode) {
+		t.Fatalf("wrong code: %v", err)
+	}
+	if _, err := f.db.UserByEmail(ctx, "a@example.com"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("account exists before verification: %v", err)
+	}
+	// An abandoned registration expires.
+	f.clock.Add(31 * time.Minute)
+	if _, err := f.svc.RegisterVerify(ctx, r, codeFor(r.Phone)); !errors.Is(err, ErrStepExpired) {
+		t.Fatalf("expired registration: %v", err)
+	}
+}
+
+func TestSMSCaps(t *testing.T) {
+	f := newFixture(t)
+	r, _ := f.svc.RegisterStart(ctx, RegisterInput{FirstName: "A", LastName: "B", Email: "a@example.com", Captcha: "ok", IP: "192.0.2.1"})
+	r, err := f.svc.RegisterCredentials(ctx, r, testPassword, "2015550123", "192.0.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A resend within 30 s is refused, with a Retry-After.
+	var le *LimitError
+	if err := f.svc.RegisterResend(ctx, r, "192.0.2.1"); !errors.As(err, &le) || le.RetryAfter != 30*time.Second {
+		t.Fatalf("resend in cooldown: %v", err)
+	}
+	f.clock.Add(31 * time.Second)
+	if err := f.svc.RegisterResend(ctx, r, "192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Add(31 * time.Second)
+	if err := f.svc.RegisterResend(ctx, r, "192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	// Three sends to the number in 10 minutes; the fourth never reaches the provider.
+	f.clock.Add(31 * time.Second)
+	err = f.svc.RegisterResend(ctx, r, "192.0.2.1")
+	if !errors.As(err, &le) || le.RetryAfter <= 0 {
+		t.Fatalf("4th send: %v", err)
+	}
+	if n := f.ver.totalSends(); n != 3 {
+		t.Fatalf("provider got %d sends, want 3", n)
+	}
+	// The window ends 10 minutes after the first send.
+	f.clock.Add(10 * time.Minute)
+	if err := f.svc.RegisterResend(ctx, r, "192.0.2.1"); err != nil {
+		t.Fatalf("after the window: %v", err)
+	}
+}
+
+func TestSMSPerIPCap(t *testing.T) {
+	f := newFixture(t)
+	for i := 0; i < 10; i++ {
+		if err := f.svc.sendCode(ctx, fmt.Sprintf("+1201555%04d", i), "198.51.100.7", false); err != nil {
+			t.Fatalf("send %d: %v", i, err)
+		}
+	}
+	var le *LimitError
+	if err := f.svc.sendCode(ctx, "+12015559999", "198.51.100.7", false); !errors.As(err, &le) {
+		t.Fatalf("11th send from one IP: %v", err)
+	}
+	if n := f.ver.totalSends(); n != 10 {
+		t.Fatalf("provider got %d sends", n)
+	}
+	// The refused send did not count against that number.
+	if err := f.svc.sendCode(ctx, "+12015559999", "198.51.100.8", false); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoginFlag1(t *testing.T) {
+	f := newFixture(t)
+	u := f.register(t, "ada@example.com", "2015550123")
+	pa := f.login(t, "ADA@example.com")
+	st, err := f.svc.Pending(ctx, pa)
+	if err != nil || st.MaskedPhone != "(***) ***-0123" || !st.User.MFAEnabled {
+		t.Fatalf("pending: %+v %v", st, err)
+	}
+	if _, err := f.svc.CheckLoginCode(ctx, pa, "123456"); !errors.Is(err, ErrNoCodeSent) {
+		t.Fatalf("check before send: %v", err)
+	}
+	// With the flag on, a typed number is ignored: the code goes to the registered one.
+	pa, err = f.svc.SendLoginCode(ctx, pa, "+12025550000", "192.0.2.9")
+	if err != nil || pa.Phone != u.Phone {
+		t.Fatalf("send: %v %+v", err, pa)
+	}
+	if _, err := f.svc.CheckLoginCode(ctx, pa, "999999"); !errors.Is(err, ErrWrongCode) {
+		t.Fatalf("wrong code: %v", err)
+	}
+	got, err := f.svc.CheckLoginCode(ctx, pa, codeFor(u.Phone))
+	if err != nil || got.ID != u.ID {
+		t.Fatalf("right code: %v", err)
+	}
+	if db, _ := f.db.UserByID(ctx, u.ID); db.FailedAttempts != 0 {
+		t.Fatalf("failures not cleared: %d", db.FailedAttempts)
+	}
+}
+
+func TestLoginFlag0(t *testing.T) {
+	f := newFixture(t)
+	u, err := f.svc.CreateUser(ctx, CreateUserInput{Email: "imp@example.com", FirstName: "Im", LastName: "Ported", Password: testPassword, Phone: "2015556053"})
+	if err != nil || u.MFAEnabled {
+		t.Fatalf("create: %v %+v", err, u)
+	}
+	pa := f.login(t, "imp@example.com")
+	st, _ := f.svc.Pending(ctx, pa)
+	if st.MaskedPhone != "(***) ***-6053" || st.User.MFAEnabled {
+		t.Fatalf("pending %+v", st)
+	}
+	var ve *ValidationError
+	if _, err := f.svc.SendLoginCode(ctx, pa, "", "192.0.2.9"); !errors.As(err, &ve) {
+		t.Fatalf("empty number: %v", err)
+	}
+	// The user types a different number; that one is verified and saved.
+	pa, err = f.svc.SendLoginCode(ctx, pa, "+1 202 555 0147", "192.0.2.9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.CheckLoginCode(ctx, pa, codeFor("+12025550147")); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := f.db.UserByID(ctx, u.ID)
+	if !got.MFAEnabled || got.Phone != "+12025550147" {
+		t.Fatalf("after setup: %+v", got)
+	}
+}
+
+func TestWrongPasswordAndLockout(t *testing.T) {
+	f := newFixture(t)
+	u := f.register(t, "ada@example.com", "2015550123")
+	bad := LoginInput{Email: "ada@example.com", Password: "wrong password", Captcha: "ok", IP: "192.0.2.50"}
+	for i := 0; i < 10; i++ {
+		if _, err := f.svc.Login(ctx, bad); !errors.Is(err, ErrInvalidCredentials) {
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+	}
+	// Locked: the right password answers exactly as a wrong one, after the same hashing.
+	before := f.hash.dummies
+	good := bad
+	good.Password = testPassword
+	if _, err := f.svc.Login(ctx, good); !errors.Is(err, ErrInvalidCredentials) {
+		t.Fatalf("locked account: %v", err)
+	}
+	if f.hash.dummies != before+1 {
+		t.Fatal("locked account skipped the dummy hash")
+	}
+	if got, _ := f.db.UserByID(ctx, u.ID); !got.LockedUntil.After(f.clock.Now()) {
+		t.Fatal("account not locked")
+	}
+	f.clock.Add(15*time.Minute + time.Second)
+	if _, err := f.svc.Login(ctx, good); err != nil {
+		t.Fatalf("after the lock: %v", err)
+	}
+	// Unknown emails cost a dummy hash too and give the same error.
+	before = f.hash.dummies
+	if _, err := f.svc.Login(ctx, LoginInput{Email: "nobody@example.com", Password: "x", Captcha: "ok", IP: "192.0.2.51"}); !errors.Is(err, ErrInvalidCredentials) || f.hash.dummies != before+1 {
+		t.Fatalf("unknown email: %v", err)
+	}
+}
+
+func TestLockoutRace(t *testing.T) {
+	f := newFixture(t)
+	f.register(t, "ada@example.com", "2015550123")
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	checked := 0
+	f.hash = &fakeHasher{}
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			_, err := f.svc.Login(ctx, LoginInput{Email: "ada@example.com", Password: "wrong", Captcha: "ok", IP: fmt.Sprintf("192.0.2.%d", i)})
+			if !errors.Is(err, ErrInvalidCredentials) {
+				t.Errorf("race: %v", err)
+			}
+			mu.Lock()
+			checked++
+			mu.Unlock()
+		}(i)
+	}
+	wg.Wait()
+	u, _ := f.db.UserByEmail(ctx, "ada@example.com")
+	if !u.LockedUntil.After(f.clock.Now()) {
+		t.Fatal("50 parallel failures did not lock the account")
+	}
+	if _, err := f.svc.Login(ctx, LoginInput{Email: "ada@example.com", Password: testPassword, Captcha: "ok", IP: "192.0.2.200"}); !errors.Is(err, ErrInvalidCredentials) {
+		t.Fatalf("right password after the race: %v", err)
+	}
+}
+
+func TestIPLimit(t *testing.T) {
+	f := newFixture(t)
+	in := LoginInput{Email: "nobody@example.com", Password: "wrong", Captcha: "ok", IP: "203.0.113.5"}
+	for i := 0; i < 30; i++ {
+		if _, err := f.svc.Login(ctx, in); !errors.Is(err, ErrInvalidCredentials) {
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+	}
+	var le *LimitError
+	if _, err := f.svc.Login(ctx, in); !errors.As(err, &le) || le.RetryAfter <= 0 || le.RetryAfter > 15*time.Minute {
+		t.Fatalf("31st attempt: %v", err)
+	}
+	// Another IP is unaffected; the window ends.
+	in.IP = "203.0.113.6"
+	if _, err := f.svc.Login(ctx, in); !errors.Is(err, ErrInvalidCredentials) {
+		t.Fatal(err)
+	}
+	f.clock.Add(15 * time.Minute)
+	in.IP = "203.0.113.5"
+	if _, err := f.svc.Login(ctx, in); !errors.Is(err, ErrInvalidCredentials) {
+		t.Fatalf("after the window: %v", err)
+	}
+}
+
+func TestCodesPerLogin(t *testing.T) {
+	f := newFixture(t)
+	u := f.register(t, "ada@example.com", "2015550123")
+	pa := f.login(t, "ada@example.com")
+	pa, err := f.svc.SendLoginCode(ctx, pa, "", "192.0.2.9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 4; i++ {
+		if _, err := f.svc.CheckLoginCode(ctx, pa, "000000"); !errors.Is(err, ErrWrongCode) {
+			t.Fatalf("wrong %d: %v", i, err)
+		}
+	}
+	if _, err := f.svc.CheckLoginCode(ctx, pa, "000000"); !errors.Is(err, ErrTooManyCodes) {
+		t.Fatalf("5th wrong code should end the login: %v", err)
+	}
+	// Even the right code no longer works in this login.
+	if _, err := f.svc.CheckLoginCode(ctx, pa, codeFor(u.Phone)); !errors.Is(err, ErrTooManyCodes) {
+		t.Fatalf("right code after the cap: %v", err)
+	}
+	// Wrong codes count toward the account lock across logins: 5 more lock it.
+	pa = f.login(t, "ada@example.com")
+	pa, _ = f.svc.SendLoginCode(ctx, pa, "", "192.0.2.9")
+	for i := 0; i < 5; i++ {
+		f.svc.CheckLoginCode(ctx, pa, "000000")
+	}
+	if got, _ := f.db.UserByID(ctx, u.ID); !got.LockedUntil.After(f.clock.Now()) {
+		t.Fatalf("10 wrong codes did not lock: %+v", got)
+	}
+}
+
+func TestPreAuthExpires(t *testing.T) {
+	f := newFixture(t)
+	f.register(t, "ada@example.com", "2015550123")
+	pa := f.login(t, "ada@example.com")
+	f.clock.Add(10*time.Minute + time.Second)
+	if _, err := f.svc.SendLoginCode(ctx, pa, "", "192.0.2.9"); !errors.Is(err, ErrStepExpired) {
+		t.Fatalf("expired pre-auth: %v", err)
+	}
+}
+
+func TestProviderFailure(t *testing.T) {
+	f := newFixture(t)
+	u := f.register(t, "ada@example.com", "2015550123")
+	pa := f.login(t, "ada@example.com")
+	pa, _ = f.svc.SendLoginCode(ctx, pa, "", "192.0.2.9")
+	f.ver.fail = fmt.Errorf("twilio: %w", verify.ErrUnavailable)
+	for i := 0; i < 12; i++ {
+		if _, err := f.svc.CheckLoginCode(ctx, pa, "123456"); !errors.Is(err, ErrUnavailable) {
+			t.Fatalf("outage: %v", err)
+		}
+	}
+	// An outage locks nobody and does not use up the login's codes.
+	f.ver.fail = nil
+	if _, err := f.svc.CheckLoginCode(ctx, pa, codeFor(u.Phone)); err != nil {
+		t.Fatalf("after the outage: %v", err)
+	}
+	f.ver.fail = fmt.Errorf("x: %w", verify.ErrNotFound)
+	if _, err := f.svc.CheckLoginCode(ctx, pa, "123456"); !errors.Is(err, ErrCodeExpired) {
+		t.Fatalf("expired: %v", err)
+	}
+	f.ver.fail = fmt.Errorf("x: %w", verify.ErrBlocked)
+	if _, err := f.svc.SendLoginCode(ctx, pa, "", "192.0.2.9"); !errors.Is(err, ErrNumberRefused) {
+		t.Fatalf("blocked: %v", err)
+	}
+}
+
+func TestPhoneChange(t *testing.T) {
+	f := newFixture(t)
+	u := f.register(t, "ada@example.com", "2015550123")
+	var ve *ValidationError
+	if _, err := f.svc.StartPhoneChange(ctx, u.ID, "2015550123", "192.0.2.9"); !errors.As(err, &ve) {
+		t.Fatalf("same number: %v", err)
+	}
+	pc, err := f.svc.StartPhoneChange(ctx, u.ID, "202-555-0199", "192.0.2.9")
+	if err != nil || pc.Phone != "+12025550199" {
+		t.Fatal(err)
+	}
+	if err := f.svc.ConfirmPhoneChange(ctx, u.ID, pc); !errors.Is(err, ErrNotVerified) {
+		t.Fatalf("confirm before verify: %v", err)
+	}
+	if _, err := f.svc.VerifyPhoneChange(ctx, pc, codeFor(u.Phone)); !errors.Is(err, ErrWrongCode) {
+		t.Fatalf("old number's code: %v", err)
+	}
+	pc, err = f.svc.VerifyPhoneChange(ctx, pc, codeFor(pc.Phone))
+	if err != nil || !pc.Verified {
+		t.Fatal(err)
+	}
+	if got, _ := f.db.UserByID(ctx, u.ID); got.Phone != u.Phone {
+		t.Fatal("number changed before confirm")
+	}
+	if err := f.svc.ConfirmPhoneChange(ctx, u.ID, pc); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.db.UserByID(ctx, u.ID); got.Phone != "+12025550199" {
+		t.Fatalf("not saved: %s", got.Phone)
+	}
+}

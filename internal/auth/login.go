@@ -1,0 +1,260 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gatehouse/internal/store"
+)
+
+// Method names of second factors, stamped on a signed-in session.
+const (
+	MethodSMS    = "sms"
+	MethodTOTP   = "totp"
+	MethodBackup = "backup"
+)
+
+// PreAuth is a sign-in whose password was right and whose second factor is
+// still due. It lives only in the session.
+type PreAuth struct {
+	UserID    string
+	LoginID   string    // random; keys this login's count of wrong codes
+	StartedAt time.Time // the pre-auth state ends PreAuthTTL after this
+	Phone     string    // E.164 number the SMS code went to; "" before a send
+	CodeSent  bool
+}
+
+// LoginInput is the password step.
+type LoginInput struct {
+	Email, Password, Captcha, IP string
+}
+
+// Login checks the CAPTCHA and the credentials. A wrong password, an unknown
+// email and a locked account all answer ErrInvalidCredentials after the same
+// amount of hashing work.
+func (s *Service) Login(ctx context.Context, in LoginInput) (PreAuth, error) {
+	ve := invalid()
+	if in.Email == "" {
+		ve.Fields["email"] = "Enter your email address."
+	}
+	if in.Password == "" {
+		ve.Fields["password"] = "Enter your password."
+	}
+	if len(ve.Fields) > 0 {
+		return PreAuth{}, ve
+	}
+	ipKey := "login-ip:" + s.subject("ip", in.IP)
+	// Count the attempt first: a success gives it back.
+	if err := s.take(ctx, ipKey, s.lim.IPFailures, s.lim.IPFailureWindow,
+		"Too many failed sign-in attempts from your network. Try again later."); err != nil {
+		return PreAuth{}, err
+	}
+	if err := s.captcha.Verify(ctx, in.Captcha, in.IP); err != nil {
+		s.log.Info("captcha refused", "step", "login", "err", err)
+		return PreAuth{}, fmt.Errorf("%w (%w)", ErrCaptcha, err)
+	}
+	u, err := s.st.UserByEmail(ctx, NormalizeEmail(in.Email))
+	if errors.Is(err, store.ErrNotFound) {
+		if err := s.hasher.VerifyDummy(ctx, in.Password); err != nil {
+			return PreAuth{}, fmt.Errorf("auth: login: %w", err)
+		}
+		return PreAuth{}, ErrInvalidCredentials
+	}
+	if err != nil {
+		return PreAuth{}, fmt.Errorf("auth: login: %w", err)
+	}
+	att, err := s.st.BeginAttempt(ctx, u.ID)
+	if err != nil {
+		return PreAuth{}, fmt.Errorf("auth: login: %w", err)
+	}
+	if s.locked(att) {
+		if err := s.hasher.VerifyDummy(ctx, in.Password); err != nil {
+			return PreAuth{}, fmt.Errorf("auth: login: %w", err)
+		}
+		s.log.Info("sign-in refused: account locked", "user", u.ID)
+		return PreAuth{}, ErrInvalidCredentials
+	}
+	ok, err := s.hasher.Verify(ctx, u.PasswordHash, in.Password)
+	if err != nil {
+		return PreAuth{}, fmt.Errorf("auth: login: %w", err)
+	}
+	if !ok {
+		s.failed(ctx, u.ID, att)
+		return PreAuth{}, ErrInvalidCredentials
+	}
+	// A right password is no failure, so its attempt is given back; but only
+	// a passed second factor clears the account's earlier failures, so wrong
+	// codes keep adding up across logins toward the lock.
+	if err := s.st.EndAttempt(ctx, u.ID); err != nil {
+		return PreAuth{}, fmt.Errorf("auth: login: %w", err)
+	}
+	s.give(ctx, ipKey, s.lim.IPFailureWindow)
+	lid, err := s.randomID(16)
+	if err != nil {
+		return PreAuth{}, err
+	}
+	return PreAuth{UserID: u.ID, LoginID: lid, StartedAt: s.now()}, nil
+}
+
+// locked reports whether an attempt lands on a locked account, or beyond the
+// number of failures allowed (parallel attempts racing the lock).
+func (s *Service) locked(a store.Attempt) bool {
+	return a.LockedUntil.After(s.now()) || a.Count > s.lim.AccountFailures
+}
+
+// failed records a failed attempt that was counted by BeginAttempt, locking
+// the account when it was the last one allowed.
+func (s *Service) failed(ctx context.Context, userID string, a store.Attempt) {
+	if a.Count < s.lim.AccountFailures {
+		return
+	}
+	if err := s.st.Lock(ctx, userID, s.now().Add(s.lim.LockDuration)); err != nil {
+		s.log.Error("lock account failed", "user", userID, "err", err)
+		return
+	}
+	s.log.Warn("account locked after repeated failures", "user", userID)
+}
+
+// LoginState is what the second-factor step shows.
+type LoginState struct {
+	User        store.User
+	MaskedPhone string // the number on file (flag 0) or registered (flag 1), masked
+	SentTo      string // masked number the last code went to, "" before a send
+	HasTOTP     bool
+	BackupCodes int
+}
+
+// Pending returns the state of a pre-auth login, or ErrStepExpired when it
+// has run out or its account is gone.
+func (s *Service) Pending(ctx context.Context, pa PreAuth) (LoginState, error) {
+	if pa.UserID == "" || s.now().Sub(pa.StartedAt) > s.lim.PreAuthTTL {
+		return LoginState{}, ErrStepExpired
+	}
+	u, err := s.st.UserByID(ctx, pa.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return LoginState{}, ErrStepExpired
+	}
+	if err != nil {
+		return LoginState{}, fmt.Errorf("auth: pending: %w", err)
+	}
+	st := LoginState{User: u, MaskedPhone: s.MaskPhone(u.Phone)}
+	if pa.CodeSent {
+		st.SentTo = s.MaskPhone(pa.Phone)
+	}
+	return st, nil
+}
+
+// SendLoginCode sends the SMS code of a pre-auth login. With the MFA flag
+// off, phoneRaw is the number the user confirmed or typed; with the flag on
+// it is ignored and the code goes to the registered number.
+func (s *Service) SendLoginCode(ctx context.Context, pa PreAuth, phoneRaw, ip string) (PreAuth, error) {
+	st, err := s.Pending(ctx, pa)
+	if err != nil {
+		return pa, err
+	}
+	to := st.User.Phone
+	if !st.User.MFAEnabled {
+		n, m := s.checkPhone(phoneRaw)
+		if m != "" {
+			return pa, invalid("phone", m)
+		}
+		to = n
+	} else if to == "" {
+		return pa, fmt.Errorf("auth: user %s has MFA on but no phone: %w", pa.UserID, ErrUnavailable)
+	}
+	if err := s.sendCode(ctx, to, ip, false); err != nil {
+		return pa, err
+	}
+	pa.Phone, pa.CodeSent = to, true
+	return pa, nil
+}
+
+// ResendLoginCode sends a fresh code to the number of the last send.
+func (s *Service) ResendLoginCode(ctx context.Context, pa PreAuth, ip string) error {
+	if _, err := s.Pending(ctx, pa); err != nil {
+		return err
+	}
+	if !pa.CodeSent {
+		return ErrNoCodeSent
+	}
+	return s.sendCode(ctx, pa.Phone, ip, true)
+}
+
+// CheckLoginCode checks the SMS code of a pre-auth login. On success the
+// sign-in is complete; with the MFA flag off, the confirmed number is saved
+// and the flag turned on. ErrTooManyCodes and ErrStepExpired end the login:
+// the caller drops the pre-auth state.
+func (s *Service) CheckLoginCode(ctx context.Context, pa PreAuth, code string) (store.User, error) {
+	st, err := s.Pending(ctx, pa)
+	if err != nil {
+		return store.User{}, err
+	}
+	if !pa.CodeSent {
+		return store.User{}, ErrNoCodeSent
+	}
+	c, err := checkDigits("code", code)
+	if err != nil {
+		return store.User{}, err
+	}
+	return s.secondFactor(ctx, pa, st.User, func() error {
+		if err := s.checkCode(ctx, pa.Phone, c); err != nil {
+			return err
+		}
+		if !st.User.MFAEnabled || st.User.Phone != pa.Phone {
+			if err := s.st.SetPhoneMFA(ctx, st.User.ID, pa.Phone, s.now()); err != nil {
+				return fmt.Errorf("auth: enable mfa: %w", err)
+			}
+			st.User.Phone, st.User.MFAEnabled = pa.Phone, true
+		}
+		return nil
+	})
+}
+
+// secondFactor runs check under the caps every second factor shares: the
+// attempt is counted against the login and the account before it is checked;
+// a wrong code (ErrWrongCode) may end the login or lock the account; a right
+// one clears the account's failures.
+func (s *Service) secondFactor(ctx context.Context, pa PreAuth, u store.User, check func() error) (store.User, error) {
+	codesKey := "login-codes:" + pa.LoginID
+	w, err := s.st.Hit(ctx, codesKey, 1, s.lim.PreAuthTTL, s.now())
+	if err != nil {
+		return store.User{}, fmt.Errorf("auth: second factor: %w", err)
+	}
+	if w.Count > s.lim.CodesPerLogin {
+		return store.User{}, ErrTooManyCodes
+	}
+	att, err := s.st.BeginAttempt(ctx, u.ID)
+	if err != nil {
+		return store.User{}, fmt.Errorf("auth: second factor: %w", err)
+	}
+	if s.locked(att) {
+		s.log.Info("second factor refused: account locked", "user", u.ID)
+		return store.User{}, ErrTooManyCodes
+	}
+	err = check()
+	if err == nil {
+		if err := s.st.ResetAttempts(ctx, u.ID); err != nil {
+			return store.User{}, fmt.Errorf("auth: second factor: %w", err)
+		}
+		s.log.Info("signed in", "user", u.ID)
+		return u, nil
+	}
+	if !errors.Is(err, ErrWrongCode) {
+		// Not the user's guess (provider down, code expired): give the
+		// attempt back so an outage cannot lock anyone out.
+		if e := s.st.EndAttempt(ctx, u.ID); e != nil {
+			s.log.Warn("attempt give-back failed", "err", e)
+		}
+		if _, e := s.st.Hit(ctx, codesKey, -1, s.lim.PreAuthTTL, s.now()); e != nil {
+			s.log.Warn("attempt give-back failed", "err", e)
+		}
+		return store.User{}, err
+	}
+	s.failed(ctx, u.ID, att)
+	if w.Count >= s.lim.CodesPerLogin || att.Count >= s.lim.AccountFailures {
+		return store.User{}, ErrTooManyCodes
+	}
+	return store.User{}, err
+}

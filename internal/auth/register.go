@@ -1,0 +1,225 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gatehouse/internal/password"
+	"gatehouse/internal/store"
+)
+
+// Registration is a sign-up in progress. It lives only in the session; no
+// account row exists until the phone number is verified.
+type Registration struct {
+	FirstName    string
+	LastName     string
+	Email        string
+	PasswordHash string
+	Phone        string // E.164, set by the credentials step
+	CodeSent     bool
+	StartedAt    time.Time
+}
+
+// Stage reports how far the registration got: 1 details given, 2 code sent.
+func (r Registration) Stage() int {
+	if r.CodeSent {
+		return 2
+	}
+	if r.Email != "" {
+		return 1
+	}
+	return 0
+}
+
+// RegisterInput is the first registration step.
+type RegisterInput struct {
+	FirstName, LastName, Email, Captcha, IP string
+}
+
+func (s *Service) regAlive(r Registration) error {
+	if r.Email == "" || s.now().Sub(r.StartedAt) > s.lim.RegistrationTTL {
+		return ErrStepExpired
+	}
+	return nil
+}
+
+// RegisterStart checks the details and the CAPTCHA and refuses an email that
+// already has an account.
+func (s *Service) RegisterStart(ctx context.Context, in RegisterInput) (Registration, error) {
+	first, fm := checkName(in.FirstName, "first name")
+	last, lm := checkName(in.LastName, "last name")
+	email, em := checkEmail(in.Email)
+	if fm != "" || lm != "" || em != "" {
+		ve := invalid()
+		for k, v := range map[string]string{"first_name": fm, "last_name": lm, "email": em} {
+			if v != "" {
+				ve.Fields[k] = v
+			}
+		}
+		return Registration{}, ve
+	}
+	if err := s.take(ctx, "reg-ip:"+s.subject("ip", in.IP), s.lim.RegistrationsPerIP, time.Hour,
+		"Too many sign-ups from your network. Try again later."); err != nil {
+		return Registration{}, err
+	}
+	if err := s.captcha.Verify(ctx, in.Captcha, in.IP); err != nil {
+		s.log.Info("captcha refused", "step", "register", "err", err)
+		return Registration{}, fmt.Errorf("%w (%w)", ErrCaptcha, err)
+	}
+	taken, err := s.st.EmailExists(ctx, email)
+	if err != nil {
+		return Registration{}, fmt.Errorf("auth: register: %w", err)
+	}
+	if taken {
+		return Registration{}, ErrEmailTaken
+	}
+	return Registration{FirstName: first, LastName: last, Email: email, StartedAt: s.now()}, nil
+}
+
+// RegisterCredentials sets the password and phone number and sends the
+// first code to that number.
+func (s *Service) RegisterCredentials(ctx context.Context, r Registration, pw, phoneRaw, ip string) (Registration, error) {
+	if err := s.regAlive(r); err != nil {
+		return r, err
+	}
+	pm := password.Check(pw, r.Email, r.FirstName, r.LastName)
+	num, phm := s.checkPhone(phoneRaw)
+	if pm != "" || phm != "" {
+		ve := invalid()
+		if pm != "" {
+			ve.Fields["password"] = pm
+		}
+		if phm != "" {
+			ve.Fields["phone"] = phm
+		}
+		return r, ve
+	}
+	hash, err := s.hasher.Hash(ctx, pw)
+	if err != nil {
+		return r, fmt.Errorf("auth: hash: %w", err)
+	}
+	if err := s.sendCode(ctx, num, ip, false); err != nil {
+		return r, err
+	}
+	r.PasswordHash, r.Phone, r.CodeSent = hash, num, true
+	return r, nil
+}
+
+// RegisterResend sends a fresh code to the registration's number.
+func (s *Service) RegisterResend(ctx context.Context, r Registration, ip string) error {
+	if err := s.regAlive(r); err != nil {
+		return err
+	}
+	if !r.CodeSent {
+		return ErrNoCodeSent
+	}
+	return s.sendCode(ctx, r.Phone, ip, true)
+}
+
+// RegisterVerify checks the code and, when the provider approves it, creates
+// the account with the phone verified and the MFA flag on.
+func (s *Service) RegisterVerify(ctx context.Context, r Registration, code string) (store.User, error) {
+	if err := s.regAlive(r); err != nil {
+		return store.User{}, err
+	}
+	if !r.CodeSent {
+		return store.User{}, ErrNoCodeSent
+	}
+	c, err := checkDigits("code", code)
+	if err != nil {
+		return store.User{}, err
+	}
+	if err := s.checkCode(ctx, r.Phone, c); err != nil {
+		return store.User{}, err
+	}
+	id, err := s.randomID(16)
+	if err != nil {
+		return store.User{}, err
+	}
+	ident, err := s.newIdentity()
+	if err != nil {
+		return store.User{}, err
+	}
+	now := s.now()
+	u := store.User{
+		ID: id, Email: r.Email, FirstName: r.FirstName, LastName: r.LastName,
+		PasswordHash: r.PasswordHash, Phone: r.Phone, MFAEnabled: true,
+		VerifyIdentity: ident, CreatedAt: now, UpdatedAt: now,
+	}
+	if err := s.st.CreateUser(ctx, u); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return store.User{}, ErrEmailTaken
+		}
+		return store.User{}, fmt.Errorf("auth: create user: %w", err)
+	}
+	s.log.Info("account created", "user", u.ID)
+	return u, nil
+}
+
+// newIdentity returns a random UUID (version 4) for the verify provider.
+func (s *Service) newIdentity() (string, error) {
+	h, err := s.randomID(16)
+	if err != nil {
+		return "", err
+	}
+	b := []byte(h)
+	b[12] = '4'
+	b[16] = "89ab"[b[16]%4]
+	return fmt.Sprintf("%s-%s-%s-%s-%s", b[0:8], b[8:12], b[12:16], b[16:20], b[20:32]), nil
+}
+
+// CreateUserInput is an account imported by an administrator.
+type CreateUserInput struct {
+	Email, FirstName, LastName, Password, Phone string
+}
+
+// CreateUser creates an active account with the MFA flag off (the admin
+// import path): its owner sets up SMS verification at the next sign-in.
+func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (store.User, error) {
+	first, fm := checkName(in.FirstName, "first name")
+	last, lm := checkName(in.LastName, "last name")
+	email, em := checkEmail(in.Email)
+	ve := invalid()
+	for k, v := range map[string]string{"first_name": fm, "last_name": lm, "email": em} {
+		if v != "" {
+			ve.Fields[k] = v
+		}
+	}
+	if m := password.Check(in.Password, email, first, last); m != "" {
+		ve.Fields["password"] = m
+	}
+	var num string
+	if in.Phone != "" {
+		var pm string
+		if num, pm = s.checkPhone(in.Phone); pm != "" {
+			ve.Fields["phone"] = pm
+		}
+	}
+	if len(ve.Fields) > 0 {
+		return store.User{}, ve
+	}
+	hash, err := s.hasher.Hash(ctx, in.Password)
+	if err != nil {
+		return store.User{}, fmt.Errorf("auth: hash: %w", err)
+	}
+	id, err := s.randomID(16)
+	if err != nil {
+		return store.User{}, err
+	}
+	ident, err := s.newIdentity()
+	if err != nil {
+		return store.User{}, err
+	}
+	now := s.now()
+	u := store.User{ID: id, Email: email, FirstName: first, LastName: last, PasswordHash: hash,
+		Phone: num, VerifyIdentity: ident, CreatedAt: now, UpdatedAt: now}
+	if err := s.st.CreateUser(ctx, u); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return store.User{}, ErrEmailTaken
+		}
+		return store.User{}, fmt.Errorf("auth: create user: %w", err)
+	}
+	return u, nil
+}

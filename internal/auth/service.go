@@ -1,0 +1,132 @@
+package auth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"gatehouse/internal/store"
+	"gatehouse/internal/verify"
+)
+
+// Store is the persistence this package needs; *store.DB implements it.
+// Lookups of absent rows return an error wrapping store.ErrNotFound.
+type Store interface {
+	CreateUser(ctx context.Context, u store.User) error
+	UserByEmail(ctx context.Context, email string) (store.User, error)
+	UserByID(ctx context.Context, id string) (store.User, error)
+	EmailExists(ctx context.Context, email string) (bool, error)
+	SetPhoneMFA(ctx context.Context, userID, phone string, now time.Time) error
+	BeginAttempt(ctx context.Context, userID string) (store.Attempt, error)
+	EndAttempt(ctx context.Context, userID string) error
+	ResetAttempts(ctx context.Context, userID string) error
+	Lock(ctx context.Context, userID string, until time.Time) error
+	Hit(ctx context.Context, key string, delta int, window time.Duration, now time.Time) (store.Window, error)
+	Peek(ctx context.Context, key string, now time.Time) (store.Window, error)
+}
+
+// Captcha checks the token of a solved CAPTCHA.
+type Captcha interface {
+	Verify(ctx context.Context, token, remoteIP string) error
+}
+
+// Hasher hashes and checks passwords (package password).
+type Hasher interface {
+	Hash(ctx context.Context, pw string) (string, error)
+	Verify(ctx context.Context, hash, pw string) (bool, error)
+	VerifyDummy(ctx context.Context, pw string) error
+}
+
+// Options configures a Service. Zero limits take the defaults.
+type Options struct {
+	Store         Store
+	Verifier      verify.Verifier
+	Captcha       Captcha
+	Hasher        Hasher
+	LimitKey      []byte // HMAC key that hides phone numbers and IPs in counter keys
+	DefaultRegion string // for phone numbers without a country code, default "US"
+	Limits        Limits
+	Now           func() time.Time
+	Rand          io.Reader
+	Log           *slog.Logger
+}
+
+// Service is the domain entry point. It is safe for concurrent use.
+type Service struct {
+	st       Store
+	verifier verify.Verifier
+	captcha  Captcha
+	hasher   Hasher
+	limitKey []byte
+	region   string
+	lim      Limits
+	now      func() time.Time
+	rand     io.Reader
+	log      *slog.Logger
+}
+
+// New returns a Service.
+func New(o Options) (*Service, error) {
+	if o.Store == nil || o.Verifier == nil || o.Captcha == nil || o.Hasher == nil {
+		return nil, errors.New("auth: Store, Verifier, Captcha and Hasher are required")
+	}
+	if len(o.LimitKey) < 16 {
+		return nil, errors.New("auth: LimitKey must be at least 16 bytes")
+	}
+	s := &Service{
+		st: o.Store, verifier: o.Verifier, captcha: o.Captcha, hasher: o.Hasher,
+		limitKey: o.LimitKey, region: o.DefaultRegion, lim: o.Limits.withDefaults(),
+		now: o.Now, rand: o.Rand, log: o.Log,
+	}
+	if s.region == "" {
+		s.region = "US"
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.rand == nil {
+		s.rand = rand.Reader
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	return s, nil
+}
+
+// Region is the default region for phone numbers.
+func (s *Service) Region() string { return s.region }
+
+// Limits returns the limits in force.
+func (s *Service) Limits() Limits { return s.lim }
+
+// User returns the account with id.
+func (s *Service) User(ctx context.Context, id string) (store.User, error) {
+	u, err := s.st.UserByID(ctx, id)
+	if err != nil {
+		return store.User{}, fmt.Errorf("auth: user: %w", err)
+	}
+	return u, nil
+}
+
+// randomID returns n random bytes as lowercase hex.
+func (s *Service) randomID(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := io.ReadFull(s.rand, b); err != nil {
+		return "", fmt.Errorf("auth: random: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// subject hides a phone number or IP address in a counter key.
+func (s *Service) subject(kind, v string) string {
+	m := hmac.New(sha256.New, s.limitKey)
+	m.Write([]byte(kind + "\x00" + v))
+	return kind + ":" + hex.EncodeToString(m.Sum(nil)[:16])
+}

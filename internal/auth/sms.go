@@ -1,0 +1,106 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gatehouse/internal/verify"
+)
+
+// sendCode sends an SMS code to the E.164 number to, after the caps: sends
+// per client IP, sends per number and, for a resend, the cooldown since the
+// previous send. A refused send never reaches the provider.
+func (s *Service) sendCode(ctx context.Context, to, ip string, resend bool) error {
+	ipKey := "sms-ip:" + s.subject("ip", ip)
+	if err := s.take(ctx, ipKey, s.lim.SMSPerIP, s.lim.SMSIPWindow,
+		"Too many codes were requested from your network. Try again later."); err != nil {
+		return err
+	}
+	phoneKey := "sms-phone:" + s.subject("phone", to)
+	if err := s.take(ctx, phoneKey, s.lim.SMSPerPhone, s.lim.SMSPhoneWindow,
+		"Too many codes were sent to this number. Try again later."); err != nil {
+		s.give(ctx, ipKey, s.lim.SMSIPWindow)
+		return err
+	}
+	coolKey := "sms-cool:" + s.subject("phone", to)
+	cool, err := s.st.Hit(ctx, coolKey, 1, s.lim.ResendCooldown, s.now())
+	if err != nil {
+		return fmt.Errorf("auth: cooldown: %w", err)
+	}
+	if resend && cool.Count > 1 {
+		s.give(ctx, ipKey, s.lim.SMSIPWindow)
+		s.give(ctx, phoneKey, s.lim.SMSPhoneWindow)
+		return &LimitError{
+			Reason:     "Please wait before requesting another code.",
+			RetryAfter: retryAfter(cool.Reset, s.now()),
+		}
+	}
+	if _, err := s.verifier.StartSMS(ctx, to); err != nil {
+		return s.providerErr("send", err)
+	}
+	return nil
+}
+
+// checkCode checks a code sent to the number to. It returns nil when the
+// provider approved it, ErrWrongCode for a wrong code, or a mapped error.
+func (s *Service) checkCode(ctx context.Context, to, code string) error {
+	res, err := s.verifier.CheckSMS(ctx, to, code)
+	if err != nil {
+		return s.providerErr("check", err)
+	}
+	if !res.Approved {
+		return ErrWrongCode
+	}
+	return nil
+}
+
+// providerErr maps a Verifier error to the domain's, keeping the detail for
+// the log.
+func (s *Service) providerErr(op string, err error) error {
+	switch {
+	case errors.Is(err, verify.ErrNotFound):
+		return fmt.Errorf("%w (%w)", ErrCodeExpired, err)
+	case errors.Is(err, verify.ErrTooManyChecks):
+		return fmt.Errorf("%w (%w)", ErrTooManyChecks, err)
+	case errors.Is(err, verify.ErrTooManySends):
+		return &LimitError{Reason: "Too many codes were sent for this verification. Try again in 10 minutes.", RetryAfter: 10 * time.Minute}
+	case errors.Is(err, verify.ErrRateLimited):
+		return &LimitError{Reason: "Too many requests. Please try again in a minute.", RetryAfter: time.Minute}
+	case errors.Is(err, verify.ErrBlocked), errors.Is(err, verify.ErrInvalidParameter):
+		return fmt.Errorf("%w (%w)", ErrNumberRefused, err)
+	case errors.Is(err, context.Canceled):
+		return fmt.Errorf("auth: %s: %w", op, err)
+	default:
+		s.log.Error("verify provider failed", "op", op, "err", err)
+		return fmt.Errorf("%w (%w)", ErrUnavailable, err)
+	}
+}
+
+// checkDigits validates a code typed by the user.
+func checkDigits(field, code string) (string, error) {
+	c := normalizeCode(code)
+	if len(c) != 6 {
+		return "", invalid(field, "Enter the 6-digit code.")
+	}
+	for _, r := range c {
+		if r < '0' || r > '9' {
+			return "", invalid(field, "Enter the 6-digit code.")
+		}
+	}
+	return c, nil
+}
+
+// normalizeCode drops the spaces and dashes people type inside codes.
+func normalizeCode(code string) string {
+	b := make([]byte, 0, len(code))
+	for i := 0; i < len(code) && len(b) < 64; i++ {
+		switch c := code[i]; c {
+		case ' ', '-', '\t':
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
