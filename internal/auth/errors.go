@@ -63,14 +63,18 @@ func Message(err error) string {
 	if errors.As(err, &le) {
 		return le.Reason
 	}
+	var de *DriftError
+	if errors.As(err, &de) {
+		return de.Error()
+	}
 	var ve *ValidationError
 	if errors.As(err, &ve) {
 		return "Please correct the highlighted fields."
 	}
 	for _, s := range []error{
-		ErrInvalidCredentials, ErrEmailTaken, ErrCaptcha, ErrWrongCode, ErrCodeExpired,
+		ErrCodeReused, ErrInvalidTOTP, ErrInvalidCredentials, ErrEmailTaken, ErrCaptcha, ErrWrongCode, ErrCodeExpired,
 		ErrTooManyChecks, ErrTooManyCodes, ErrNumberRefused, ErrUnavailable, ErrStepExpired,
-		ErrNoCodeSent, ErrNotVerified, ErrMFANotActive, ErrDeviceExists, ErrNoDevice, ErrCodeReused,
+		ErrNoCodeSent, ErrNotVerified, ErrMFANotActive, ErrDeviceExists, ErrNoDevice,
 	} {
 		if errors.Is(err, s) {
 			return s.Error()

@@ -143,6 +143,18 @@ func (s *Service) Pending(ctx context.Context, pa PreAuth) (LoginState, error) {
 	if pa.CodeSent {
 		st.SentTo = s.MaskPhone(pa.Phone)
 	}
+	if u.MFAEnabled {
+		dev, err := s.st.TOTPDevice(ctx, u.ID)
+		switch {
+		case err == nil:
+			st.HasTOTP = dev.Confirmed
+		case !errors.Is(err, store.ErrNotFound):
+			return LoginState{}, fmt.Errorf("auth: pending: %w", err)
+		}
+		if st.BackupCodes, err = s.st.BackupCodesLeft(ctx, u.ID); err != nil {
+			return LoginState{}, fmt.Errorf("auth: pending: %w", err)
+		}
+	}
 	return st, nil
 }
 

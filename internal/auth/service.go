@@ -30,6 +30,15 @@ type Store interface {
 	Lock(ctx context.Context, userID string, until time.Time) error
 	Hit(ctx context.Context, key string, delta int, window time.Duration, now time.Time) (store.Window, error)
 	Peek(ctx context.Context, key string, now time.Time) (store.Window, error)
+	SpendToken(ctx context.Context, hash string, expires, now time.Time) error
+
+	TOTPDevice(ctx context.Context, userID string) (store.TOTPDevice, error)
+	SavePendingDevice(ctx context.Context, userID, factorSID string, now time.Time) error
+	ConfirmDevice(ctx context.Context, userID, factorSID string, now time.Time) error
+	DeleteDevice(ctx context.Context, userID, factorSID string) error
+	ReplaceBackupCodes(ctx context.Context, userID string, hashes []string, now time.Time) error
+	UseBackupCode(ctx context.Context, userID, hash string, now time.Time) (bool, error)
+	BackupCodesLeft(ctx context.Context, userID string) (int, error)
 }
 
 // Captcha checks the token of a solved CAPTCHA.
@@ -51,6 +60,9 @@ type Options struct {
 	Captcha       Captcha
 	Hasher        Hasher
 	LimitKey      []byte // HMAC key that hides phone numbers and IPs in counter keys
+	BackupKey     []byte // HMAC key of backup code hashes; derived from LimitKey when nil
+	ReplayKey     []byte // HMAC key of accepted TOTP code hashes; derived from LimitKey when nil
+	Issuer        string // name authenticator apps show, default "Gatehouse"
 	DefaultRegion string // for phone numbers without a country code, default "US"
 	Limits        Limits
 	Now           func() time.Time
@@ -60,16 +72,19 @@ type Options struct {
 
 // Service is the domain entry point. It is safe for concurrent use.
 type Service struct {
-	st       Store
-	verifier verify.Verifier
-	captcha  Captcha
-	hasher   Hasher
-	limitKey []byte
-	region   string
-	lim      Limits
-	now      func() time.Time
-	rand     io.Reader
-	log      *slog.Logger
+	st        Store
+	verifier  verify.Verifier
+	captcha   Captcha
+	hasher    Hasher
+	limitKey  []byte
+	backupKey []byte
+	replayKey []byte
+	issuer    string
+	region    string
+	lim       Limits
+	now       func() time.Time
+	rand      io.Reader
+	log       *slog.Logger
 }
 
 // New returns a Service.
@@ -84,6 +99,16 @@ func New(o Options) (*Service, error) {
 		st: o.Store, verifier: o.Verifier, captcha: o.Captcha, hasher: o.Hasher,
 		limitKey: o.LimitKey, region: o.DefaultRegion, lim: o.Limits.withDefaults(),
 		now: o.Now, rand: o.Rand, log: o.Log,
+	}
+	s.backupKey, s.replayKey, s.issuer = o.BackupKey, o.ReplayKey, o.Issuer
+	if s.backupKey == nil {
+		s.backupKey = s.mac(s.limitKey, "backup codes")
+	}
+	if s.replayKey == nil {
+		s.replayKey = s.mac(s.limitKey, "totp replay")
+	}
+	if s.issuer == "" {
+		s.issuer = "Gatehouse"
 	}
 	if s.region == "" {
 		s.region = "US"
@@ -122,6 +147,13 @@ func (s *Service) randomID(n int) (string, error) {
 		return "", fmt.Errorf("auth: random: %w", err)
 	}
 	return hex.EncodeToString(b), nil
+}
+
+// mac returns HMAC-SHA256(key, msg).
+func (s *Service) mac(key []byte, msg string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(msg))
+	return m.Sum(nil)
 }
 
 // subject hides a phone number or IP address in a counter key.

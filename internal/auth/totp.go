@@ -1,0 +1,332 @@
+package auth
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"strings"
+	"time"
+
+	"gatehouse/internal/store"
+	"gatehouse/internal/verify"
+)
+
+// ErrInvalidTOTP is the answer to a wrong code at authenticator enrollment.
+var ErrInvalidTOTP = errors.New("Invalid code. Please try again.")
+
+// replayWindow is how long an accepted authenticator code is remembered: it
+// outlives the accepted steps (the current one and one either side).
+const replayWindow = 3 * time.Minute
+
+// DriftError is a wrong authenticator code that matches a nearby time step:
+// the device clock appears to be off by Drift.
+type DriftError struct{ Drift time.Duration }
+
+func (e *DriftError) Error() string {
+	secs := int(math.Round(math.Abs(e.Drift.Seconds())))
+	dir := "ahead"
+	if e.Drift < 0 {
+		dir = "behind"
+	}
+	return fmt.Sprintf("That code is not correct. Your device's clock appears to be %s by about %d seconds: "+
+		"turn on automatic date and time on your phone (or use your app's time sync) and try again.", dir, secs)
+}
+
+// Unwrap makes a DriftError a wrong code.
+func (e *DriftError) Unwrap() error { return ErrWrongCode }
+
+// Enrollment is a new, unconfirmed authenticator factor, shown once.
+type Enrollment struct {
+	FactorSID string
+	URI       string // otpauth:// URI with the portal's issuer and the user's email
+	Secret    string // base32, for typing by hand
+	ExpiresAt time.Time
+}
+
+// MFAStatus is what Account settings shows about second factors.
+type MFAStatus struct {
+	SMS         bool // MFA flag on, phone verified
+	TOTP        bool // a confirmed authenticator
+	TOTPPending bool // an enrollment started but not confirmed
+	BackupCodes int  // unused backup codes
+}
+
+// Status returns the user's second factors.
+func (s *Service) Status(ctx context.Context, userID string) (MFAStatus, error) {
+	u, err := s.User(ctx, userID)
+	if err != nil {
+		return MFAStatus{}, err
+	}
+	st := MFAStatus{SMS: u.MFAEnabled && u.Phone != ""}
+	dev, err := s.st.TOTPDevice(ctx, userID)
+	switch {
+	case err == nil:
+		st.TOTP, st.TOTPPending = dev.Confirmed, !dev.Confirmed
+	case !errors.Is(err, store.ErrNotFound):
+		return MFAStatus{}, fmt.Errorf("auth: status: %w", err)
+	}
+	if st.BackupCodes, err = s.st.BackupCodesLeft(ctx, userID); err != nil {
+		return MFAStatus{}, fmt.Errorf("auth: status: %w", err)
+	}
+	return st, nil
+}
+
+// StartTOTPEnrollment creates an authenticator factor for a user whose SMS
+// MFA is active and who has no confirmed authenticator. A pending factor from
+// an earlier click is deleted at the provider first.
+func (s *Service) StartTOTPEnrollment(ctx context.Context, userID string) (Enrollment, error) {
+	u, err := s.User(ctx, userID)
+	if err != nil {
+		return Enrollment{}, err
+	}
+	if !u.MFAEnabled || u.Phone == "" {
+		return Enrollment{}, ErrMFANotActive
+	}
+	dev, err := s.st.TOTPDevice(ctx, userID)
+	switch {
+	case err == nil && dev.Confirmed:
+		return Enrollment{}, ErrDeviceExists
+	case err == nil:
+		if err := s.verifier.DeleteTOTPFactor(ctx, u.VerifyIdentity, dev.FactorSID); err != nil && !errors.Is(err, verify.ErrNotFound) {
+			return Enrollment{}, s.providerErr("delete pending factor", err)
+		}
+	case !errors.Is(err, store.ErrNotFound):
+		return Enrollment{}, fmt.Errorf("auth: enroll: %w", err)
+	}
+	f, err := s.verifier.CreateTOTPFactor(ctx, u.VerifyIdentity, u.Email)
+	if err != nil {
+		return Enrollment{}, s.providerErr("create factor", err)
+	}
+	if err := s.st.SavePendingDevice(ctx, userID, f.SID, s.now()); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return Enrollment{}, ErrDeviceExists
+		}
+		return Enrollment{}, fmt.Errorf("auth: enroll: %w", err)
+	}
+	exp := f.ExpiresAt
+	if exp.IsZero() {
+		exp = s.now().Add(10 * time.Minute)
+	}
+	return Enrollment{FactorSID: f.SID, URI: s.rewriteURI(f.URI, u.Email), Secret: f.Secret, ExpiresAt: exp}, nil
+}
+
+// rewriteURI sets the issuer and label of an otpauth URI to the portal's
+// issuer and the user's email, so the authenticator app shows both.
+func (s *Service) rewriteURI(raw, email string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "otpauth" {
+		return raw
+	}
+	q := u.Query()
+	q.Set("issuer", s.issuer)
+	u.RawQuery = q.Encode()
+	u.Path = "/" + s.issuer + ":" + email
+	u.RawPath = ""
+	return u.String()
+}
+
+// ConfirmTOTPEnrollment confirms the pending factor with its first code.
+func (s *Service) ConfirmTOTPEnrollment(ctx context.Context, userID, factorSID, code string) error {
+	c, err := checkDigits("code", code)
+	if err != nil {
+		return ErrInvalidTOTP
+	}
+	u, err := s.User(ctx, userID)
+	if err != nil {
+		return err
+	}
+	dev, err := s.st.TOTPDevice(ctx, userID)
+	if err != nil || dev.Confirmed || dev.FactorSID != factorSID || factorSID == "" {
+		if err == nil && dev.Confirmed {
+			return ErrDeviceExists
+		}
+		return ErrStepExpired
+	}
+	res, err := s.verifier.VerifyTOTPFactor(ctx, u.VerifyIdentity, factorSID, c)
+	if err != nil {
+		if errors.Is(err, verify.ErrNotFound) {
+			return ErrStepExpired
+		}
+		return s.providerErr("verify factor", err)
+	}
+	if !res.Approved {
+		return ErrInvalidTOTP
+	}
+	if err := s.st.ConfirmDevice(ctx, userID, factorSID, s.now()); err != nil {
+		return fmt.Errorf("auth: confirm device: %w", err)
+	}
+	// The enrollment code is burned too: it cannot sign in a second later.
+	if err := s.spendTOTP(ctx, userID, c); err != nil && !errors.Is(err, ErrCodeReused) {
+		return err
+	}
+	s.log.Info("authenticator enrolled", "user", userID)
+	return nil
+}
+
+// spendTOTP records an accepted authenticator code for replayWindow; it
+// returns ErrCodeReused when the code was accepted before, atomically.
+func (s *Service) spendTOTP(ctx context.Context, userID, code string) error {
+	h := hex.EncodeToString(s.mac(s.replayKey, "totp\x00"+userID+"\x00"+code))
+	now := s.now()
+	if err := s.st.SpendToken(ctx, "totp:"+h, now.Add(replayWindow), now); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return ErrCodeReused
+		}
+		return fmt.Errorf("auth: spend totp: %w", err)
+	}
+	return nil
+}
+
+// CheckLoginTOTP checks an authenticator code at sign-in, under the per-IP
+// limit and the caps every second factor shares. A code accepted once is
+// never accepted again for the user.
+func (s *Service) CheckLoginTOTP(ctx context.Context, pa PreAuth, code, ip string) (store.User, error) {
+	if err := s.take(ctx, "totp-ip:"+s.subject("ip", ip), s.lim.TOTPPerIP, time.Minute,
+		"Too many codes tried from your network. Wait a minute and try again."); err != nil {
+		return store.User{}, err
+	}
+	st, err := s.Pending(ctx, pa)
+	if err != nil {
+		return store.User{}, err
+	}
+	c, err := checkDigits("totp_code", code)
+	if err != nil {
+		return store.User{}, err
+	}
+	dev, err := s.st.TOTPDevice(ctx, pa.UserID)
+	if err != nil || !dev.Confirmed {
+		return store.User{}, ErrNoDevice
+	}
+	return s.secondFactor(ctx, pa, st.User, func() error {
+		res, err := s.verifier.ChallengeTOTP(ctx, st.User.VerifyIdentity, dev.FactorSID, c)
+		if err != nil {
+			return s.providerErr("challenge", err)
+		}
+		if !res.Approved {
+			if res.Drift != 0 {
+				return &DriftError{Drift: res.Drift}
+			}
+			return ErrWrongCode
+		}
+		if err := s.spendTOTP(ctx, st.User.ID, c); err != nil {
+			if errors.Is(err, ErrCodeReused) {
+				return fmt.Errorf("%w (%w)", ErrCodeReused, ErrWrongCode)
+			}
+			return err
+		}
+		return nil
+	})
+}
+
+// RemoveTOTP deletes the user's authenticator at the provider and then the
+// local link. A factor the provider no longer knows counts as deleted; any
+// other failure keeps the link so the user can retry.
+func (s *Service) RemoveTOTP(ctx context.Context, userID string) error {
+	u, err := s.User(ctx, userID)
+	if err != nil {
+		return err
+	}
+	dev, err := s.st.TOTPDevice(ctx, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrNoDevice
+	}
+	if err != nil {
+		return fmt.Errorf("auth: remove totp: %w", err)
+	}
+	if err := s.verifier.DeleteTOTPFactor(ctx, u.VerifyIdentity, dev.FactorSID); err != nil && !errors.Is(err, verify.ErrNotFound) {
+		s.log.Error("authenticator removal failed at the provider", "user", userID, "err", err)
+		return fmt.Errorf("%w (%w)", ErrUnavailable, err)
+	}
+	if err := s.st.DeleteDevice(ctx, userID, dev.FactorSID); err != nil {
+		return fmt.Errorf("auth: remove totp: %w", err)
+	}
+	s.log.Info("authenticator removed", "user", userID)
+	return nil
+}
+
+// backupAlphabet has 32 symbols (5 bits each) without i, l, o, u.
+const backupAlphabet = "0123456789abcdefghjkmnpqrstvwxyz"
+
+// GenerateBackupCodes makes a fresh set of 10 one-time codes of 60 bits each,
+// shown as xxxx-xxxx-xxxx, and replaces the old set atomically.
+func (s *Service) GenerateBackupCodes(ctx context.Context, userID string) ([]string, error) {
+	u, err := s.User(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	if !u.MFAEnabled {
+		return nil, ErrMFANotActive
+	}
+	codes := make([]string, 10)
+	hashes := make([]string, 10)
+	buf := make([]byte, 12)
+	for i := range codes {
+		if _, err := s.rand.Read(buf); err != nil {
+			return nil, fmt.Errorf("auth: backup codes: %w", err)
+		}
+		var b strings.Builder
+		for j, x := range buf {
+			if j > 0 && j%4 == 0 {
+				b.WriteByte('-')
+			}
+			b.WriteByte(backupAlphabet[x&31])
+		}
+		codes[i] = b.String()
+		hashes[i] = s.backupHash(userID, codes[i])
+	}
+	if err := s.st.ReplaceBackupCodes(ctx, userID, hashes, s.now()); err != nil {
+		return nil, fmt.Errorf("auth: backup codes: %w", err)
+	}
+	s.log.Info("backup codes generated", "user", userID)
+	return codes, nil
+}
+
+// normalizeBackup folds what people type into the canonical form: lower
+// case, no separators, look-alike letters mapped to digits.
+func normalizeBackup(code string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(code) {
+		switch {
+		case r == '-' || r == ' ' || r == '\t':
+		case r == 'o':
+			b.WriteByte('0')
+		case r == 'i' || r == 'l':
+			b.WriteByte('1')
+		case r < 128 && strings.ContainsRune(backupAlphabet, r):
+			b.WriteRune(r)
+		default:
+			return ""
+		}
+	}
+	return b.String()
+}
+
+func (s *Service) backupHash(userID, code string) string {
+	return hex.EncodeToString(s.mac(s.backupKey, "backup\x00"+userID+"\x00"+normalizeBackup(code)))
+}
+
+// CheckLoginBackup spends a backup code at sign-in, under the caps every
+// second factor shares.
+func (s *Service) CheckLoginBackup(ctx context.Context, pa PreAuth, code string) (store.User, error) {
+	st, err := s.Pending(ctx, pa)
+	if err != nil {
+		return store.User{}, err
+	}
+	if n := normalizeBackup(code); len(n) != 12 {
+		return store.User{}, invalid("code", "Enter one of your backup codes, like k7qm-2x9p-4tvr.")
+	}
+	return s.secondFactor(ctx, pa, st.User, func() error {
+		ok, err := s.st.UseBackupCode(ctx, pa.UserID, s.backupHash(pa.UserID, code), s.now())
+		if err != nil {
+			return fmt.Errorf("auth: backup code: %w", err)
+		}
+		if !ok {
+			return ErrWrongCode
+		}
+		s.log.Info("backup code used", "user", pa.UserID)
+		return nil
+	})
+}

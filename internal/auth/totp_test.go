@@ -1,0 +1,236 @@
+package auth
+
+import (
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"gatehouse/internal/verify/local"
+)
+
+// withEngine swaps the fake verifier for the real embedded engine on the
+// fixture's database and clock, for the authenticator flows.
+func withEngine(t *testing.T, f *fixture) *local.MemorySender {
+	t.Helper()
+	snd := &local.MemorySender{}
+	eng, err := local.New(local.Options{
+		Store: f.db, Sender: snd, Now: f.clock.Now,
+		CodeKey: []byte(strings.Repeat("c", 32)), SecretKey: []byte(strings.Repeat("s", 32)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.svc.verifier = eng
+	return snd
+}
+
+func totpCode(t *testing.T, secret string, at time.Time) string {
+	t.Helper()
+	c, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// enrolled registers a user with the engine and confirms an authenticator.
+func enrolled(t *testing.T) (*fixture, string, string) {
+	t.Helper()
+	f := newFixture(t)
+	u := f.register(t, "ada@example.com", "2015550123")
+	withEngine(t, f)
+	e, err := f.svc.StartTOTPEnrollment(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(e.URI, "otpauth://totp/Gatehouse:ada@example.com?") || !strings.Contains(e.URI, "issuer=Gatehouse") || len(e.Secret) != 32 {
+		t.Fatalf("enrollment %+v", e)
+	}
+	if err := f.svc.ConfirmTOTPEnrollment(ctx, u.ID, e.FactorSID, "000000"); !errors.Is(err, ErrInvalidTOTP) {
+		t.Fatalf("wrong first code: %v", err)
+	}
+	// The factor SID stays valid after a wrong code: the user simply retries.
+	if err := f.svc.ConfirmTOTPEnrollment(ctx, u.ID, e.FactorSID, totpCode(t, e.Secret, f.clock.Now())); err != nil {
+		t.Fatal(err)
+	}
+	return f, u.ID, e.Secret
+}
+
+func TestTOTPEnrollmentRules(t *testing.T) {
+	f := newFixture(t)
+	u := f.register(t, "ada@example.com", "2015550123")
+	withEngine(t, f)
+	imp, _ := f.svc.CreateUser(ctx, CreateUserInput{Email: "imp@example.com", FirstName: "I", LastName: "P", Password: testPassword})
+	if _, err := f.svc.StartTOTPEnrollment(ctx, imp.ID); !errors.Is(err, ErrMFANotActive) {
+		t.Fatalf("without SMS MFA: %v", err)
+	}
+	e1, err := f.svc.StartTOTPEnrollment(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Enabling again replaces the pending factor: the first one is gone.
+	e2, err := f.svc.StartTOTPEnrollment(ctx, u.ID)
+	if err != nil || e2.FactorSID == e1.FactorSID {
+		t.Fatal(err)
+	}
+	if err := f.svc.ConfirmTOTPEnrollment(ctx, u.ID, e1.FactorSID, totpCode(t, e1.Secret, f.clock.Now())); !errors.Is(err, ErrStepExpired) {
+		t.Fatalf("confirm replaced factor: %v", err)
+	}
+	// A pending factor expires after 10 minutes.
+	f.clock.Add(11 * time.Minute)
+	if err := f.svc.ConfirmTOTPEnrollment(ctx, u.ID, e2.FactorSID, totpCode(t, e2.Secret, f.clock.Now())); !errors.Is(err, ErrStepExpired) {
+		t.Fatalf("confirm expired factor: %v", err)
+	}
+	e3, _ := f.svc.StartTOTPEnrollment(ctx, u.ID)
+	if err := f.svc.ConfirmTOTPEnrollment(ctx, u.ID, e3.FactorSID, totpCode(t, e3.Secret, f.clock.Now())); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.StartTOTPEnrollment(ctx, u.ID); !errors.Is(err, ErrDeviceExists) {
+		t.Fatalf("second device: %v", err)
+	}
+	if st, _ := f.svc.Status(ctx, u.ID); !st.TOTP || st.TOTPPending {
+		t.Fatalf("status %+v", st)
+	}
+}
+
+func TestTOTPLogin(t *testing.T) {
+	f, uid, secret := enrolled(t)
+	f.clock.Add(30 * time.Second)
+	pa := f.login(t, "ada@example.com")
+	st, _ := f.svc.Pending(ctx, pa)
+	if !st.HasTOTP {
+		t.Fatal("has_totp false after enrollment")
+	}
+	// One step either side is accepted; two steps are not.
+	now := f.clock.Now()
+	if _, err := f.svc.CheckLoginTOTP(ctx, pa, totpCode(t, secret, now.Add(-60*time.Second)), "192.0.2.9"); !errors.Is(err, ErrWrongCode) {
+		t.Fatalf("two steps back: %v", err)
+	}
+	u, err := f.svc.CheckLoginTOTP(ctx, pa, totpCode(t, secret, now.Add(30*time.Second)), "192.0.2.9")
+	if err != nil || u.ID != uid {
+		t.Fatalf("one step ahead: %v", err)
+	}
+	// Replay: the same code in another login is refused.
+	pa2 := f.login(t, "ada@example.com")
+	if _, err := f.svc.CheckLoginTOTP(ctx, pa2, totpCode(t, secret, now.Add(30*time.Second)), "192.0.2.9"); !errors.Is(err, ErrCodeReused) && !errors.Is(err, ErrWrongCode) {
+		t.Fatalf("replayed code: %v", err)
+	}
+}
+
+func TestTOTPReplayRace(t *testing.T) {
+	f, _, secret := enrolled(t)
+	f.clock.Add(90 * time.Second)
+	code := totpCode(t, secret, f.clock.Now())
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ok := 0
+	for i := 0; i < 20; i++ {
+		pa := f.login(t, "ada@example.com")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := f.svc.CheckLoginTOTP(ctx, pa, code, "192.0.2.9"); err == nil {
+				mu.Lock()
+				ok++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if ok != 1 {
+		t.Fatalf("%d logins accepted one code, want exactly 1", ok)
+	}
+}
+
+func TestTOTPDriftHint(t *testing.T) {
+	f, _, secret := enrolled(t)
+	f.clock.Add(time.Minute)
+	pa := f.login(t, "ada@example.com")
+	_, err := f.svc.CheckLoginTOTP(ctx, pa, totpCode(t, secret, f.clock.Now().Add(-3*time.Minute)), "192.0.2.9")
+	var de *DriftError
+	if !errors.As(err, &de) || de.Drift > -150*time.Second || de.Drift < -210*time.Second {
+		t.Fatalf("drift: %v", err)
+	}
+	if !strings.Contains(Message(err), "behind by about 180 seconds") {
+		t.Fatalf("message %q", Message(err))
+	}
+}
+
+func TestTOTPPerIPLimit(t *testing.T) {
+	f, _, _ := enrolled(t)
+	pa := f.login(t, "ada@example.com")
+	var le *LimitError
+	for i := 0; i < 11; i++ {
+		pa.LoginID = strings.Repeat("x", i+1) // fresh logins: only the IP cap applies
+		_, err := f.svc.CheckLoginTOTP(ctx, pa, "000000", "198.51.100.1")
+		if i < 10 && errors.As(err, &le) {
+			t.Fatalf("attempt %d limited", i)
+		}
+		if i == 10 && !errors.As(err, &le) {
+			t.Fatalf("11th attempt in a minute: %v", err)
+		}
+	}
+}
+
+func TestRemoveTOTP(t *testing.T) {
+	f, uid, _ := enrolled(t)
+	if err := f.svc.RemoveTOTP(ctx, uid); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := f.svc.Status(ctx, uid); st.TOTP || st.TOTPPending {
+		t.Fatalf("after removal %+v", st)
+	}
+	if err := f.svc.RemoveTOTP(ctx, uid); !errors.Is(err, ErrNoDevice) {
+		t.Fatalf("remove twice: %v", err)
+	}
+}
+
+func TestBackupCodes(t *testing.T) {
+	f := newFixture(t)
+	u := f.register(t, "ada@example.com", "2015550123")
+	codes, err := f.svc.GenerateBackupCodes(ctx, u.ID)
+	if err != nil || len(codes) != 10 {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, c := range codes {
+		if len(c) != 14 || c[4] != '-' || c[9] != '-' || seen[c] {
+			t.Fatalf("code %q", c)
+		}
+		seen[c] = true
+	}
+	pa := f.login(t, "ada@example.com")
+	if st, _ := f.svc.Pending(ctx, pa); st.BackupCodes != 10 {
+		t.Fatalf("left %d", st.BackupCodes)
+	}
+	// Typed in upper case without dashes, it still works, once.
+	if _, err := f.svc.CheckLoginBackup(ctx, pa, strings.ToUpper(strings.ReplaceAll(codes[0], "-", ""))); err != nil {
+		t.Fatal(err)
+	}
+	pa = f.login(t, "ada@example.com")
+	if _, err := f.svc.CheckLoginBackup(ctx, pa, codes[0]); !errors.Is(err, ErrWrongCode) {
+		t.Fatalf("reused backup code: %v", err)
+	}
+	// A new set voids the old one.
+	if _, err := f.svc.GenerateBackupCodes(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.CheckLoginBackup(ctx, pa, codes[1]); !errors.Is(err, ErrWrongCode) {
+		t.Fatalf("old set still works: %v", err)
+	}
+	// Only hashes are stored.
+	var n int
+	if err := f.db.SQL().QueryRow(`SELECT COUNT(*) FROM backup_codes WHERE code_hash LIKE ?`, "%"+codes[2][:4]+"%").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	var total int
+	f.db.SQL().QueryRow(`SELECT COUNT(*) FROM backup_codes`).Scan(&total)
+	if total != 10 {
+		t.Fatalf("rows %d", total)
+	}
+}
