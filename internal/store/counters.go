@@ -65,7 +65,8 @@ func (d *DB) SpendToken(ctx context.Context, hash string, expires, now time.Time
 	return nil
 }
 
-// Sweep deletes expired counters, spent tokens and sessions.
+// Sweep deletes expired counters, spent tokens, sessions and the embedded
+// verify engine's expired verifications and factors.
 func (d *DB) Sweep(ctx context.Context, now time.Time) error {
 	for _, q := range []string{
 		`DELETE FROM counters WHERE expires_at <= ?`,
@@ -76,5 +77,5 @@ func (d *DB) Sweep(ctx context.Context, now time.Time) error {
 			return fmt.Errorf("store: sweep: %w", err)
 		}
 	}
-	return nil
+	return d.SweepVerifyLocal(ctx, now)
 }
