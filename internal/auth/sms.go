@@ -38,6 +38,12 @@ func (s *Service) sendCode(ctx context.Context, to, ip string, resend bool) erro
 		}
 	}
 	if _, err := s.verifier.StartSMS(ctx, to); err != nil {
+		if errors.Is(err, verify.ErrNotFound) {
+			// Not a code's fate: the provider lost its service (Twilio
+			// 20404 on a send means a wrong service SID).
+			s.log.Error("verify provider cannot send", "err", err)
+			return fmt.Errorf("%w (%w)", ErrUnavailable, err)
+		}
 		return s.providerErr("send", err)
 	}
 	return nil
