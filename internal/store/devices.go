@@ -76,9 +76,18 @@ func (d *DB) DeleteDevice(ctx context.Context, userID, factorSID string) error {
 
 // ReplaceBackupCodes swaps the user's backup codes for a new set of hashes,
 // in one transaction: the old set stops working exactly when the new one
-// starts.
+// starts. Concurrent replacements for one user are serialised, so exactly
+// one set survives.
 func (d *DB) ReplaceBackupCodes(ctx context.Context, userID string, hashes []string, now time.Time) error {
 	return d.inTx(ctx, func(tx *sql.Tx) error {
+		// Lock the user's row first (a no-op write, portable). SQLite's
+		// immediate transactions are serial anyway; PostgreSQL's READ
+		// COMMITTED ones are not: without the lock two replacements would
+		// each delete only the codes visible to them and both new sets
+		// would stay valid.
+		if _, err := d.exec(ctx, tx, `UPDATE users SET updated_at = updated_at WHERE id = ?`, userID); err != nil {
+			return fmt.Errorf("store: replace backup codes: %w", err)
+		}
 		if _, err := d.exec(ctx, tx, `DELETE FROM backup_codes WHERE user_id = ?`, userID); err != nil {
 			return fmt.Errorf("store: replace backup codes: %w", err)
 		}

@@ -51,8 +51,8 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	return d, nil
 }
 
-// Open opens the database named by url: "sqlite:PATH", a bare path, or
-// (once that backend exists) "postgres://…".
+// Open opens the database named by dsn: "postgres://…" or "postgresql://…"
+// (OpenPostgres), "sqlite:PATH" or a bare path (OpenSQLite).
 func Open(ctx context.Context, dsn string) (*DB, error) {
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):

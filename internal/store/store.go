@@ -1,7 +1,9 @@
 // Package store holds every SQL statement of the portal. One DB type serves
-// SQLite (the default, pure Go, WAL mode) and, later, PostgreSQL: statements
-// are written with '?' placeholders and portable SQL (ON CONFLICT upserts,
-// RETURNING), times are stored as Unix milliseconds in integer columns.
+// SQLite (the default, pure Go, WAL mode) and PostgreSQL (pgx through its
+// pool, for several instances sharing one database): statements are written
+// with '?' placeholders and portable SQL (ON CONFLICT upserts, RETURNING),
+// times are stored as Unix milliseconds in integer columns and flags as 0/1
+// integers, so the same statement text serves both dialects.
 package store
 
 import (
@@ -12,6 +14,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // ErrNotFound is returned when a looked-up row does not exist.
@@ -34,6 +40,7 @@ const (
 type DB struct {
 	db      *sql.DB
 	dialect Dialect
+	onClose func() // releases what sits under db (the pgx pool); may be nil
 }
 
 // SQL returns the underlying pool, for the session store and tests.
@@ -42,8 +49,18 @@ func (d *DB) SQL() *sql.DB { return d.db }
 // Dialect reports the SQL flavour.
 func (d *DB) Dialect() Dialect { return d.dialect }
 
-// Close closes the pool.
-func (d *DB) Close() error { return d.db.Close() }
+// Close closes the pool (for PostgreSQL both the database/sql handle and the
+// pgx pool under it).
+func (d *DB) Close() error {
+	err := d.db.Close()
+	if d.onClose != nil {
+		d.onClose()
+	}
+	if err != nil {
+		return fmt.Errorf("store: close: %w", err)
+	}
+	return nil
+}
 
 // Ping checks the connection.
 func (d *DB) Ping(ctx context.Context) error { return d.db.PingContext(ctx) }
@@ -113,13 +130,27 @@ func fromMS(v int64) time.Time {
 	return time.UnixMilli(v).UTC()
 }
 
-// isUniqueViolation reports whether err is a unique-constraint failure.
+// pgUniqueViolation is PostgreSQL's SQLSTATE for a unique_violation.
+const pgUniqueViolation = "23505"
+
+// isUniqueViolation reports whether err is a unique-constraint failure:
+// PostgreSQL's SQLSTATE 23505 (unique_violation) or SQLite's UNIQUE and
+// PRIMARY KEY constraint codes.
 func isUniqueViolation(err error) bool {
 	if err == nil {
 		return false
 	}
-	s := err.Error()
-	return strings.Contains(s, "UNIQUE constraint failed") || // SQLite
-		strings.Contains(s, "SQLSTATE 23505") || // PostgreSQL via pgx
-		strings.Contains(s, "duplicate key value")
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == pgUniqueViolation
+	}
+	var liteErr *sqlite.Error
+	if errors.As(err, &liteErr) {
+		switch liteErr.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return true
+		}
+		return false
+	}
+	return false
 }

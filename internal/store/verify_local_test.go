@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io/fs"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -12,16 +11,6 @@ import (
 )
 
 var vt0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-
-func openTest(t *testing.T) *DB {
-	t.Helper()
-	d, err := OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "g.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	return d
-}
 
 // hashOf stands in for the engine's HMAC: it binds a code to a sid.
 func hashOf(code string) func(sid string) []byte {
@@ -36,8 +25,9 @@ func smsCheck(v SMSVerification, code string, now time.Time) SMSCheck {
 	return SMSCheck{SID: v.SID, To: v.To, CodeHash: hashOf(code)(v.SID), Now: now, MaxChecks: 2}
 }
 
-func TestStartSMSVerificationUpsert(t *testing.T) {
-	d := openTest(t)
+func TestStartSMSVerificationUpsert(t *testing.T) { forEachBackend(t, testStartSMSVerificationUpsert) }
+
+func testStartSMSVerificationUpsert(t *testing.T, d *DB) {
 	ctx := context.Background()
 	v, err := d.StartSMSVerification(ctx, smsStart("+15551234567", "VE1", "111111", vt0))
 	if err != nil || v.SID != "VE1" || v.Sends != 1 || v.Checks != 0 {
@@ -87,7 +77,10 @@ func TestStartSMSVerificationUpsert(t *testing.T) {
 }
 
 func TestCheckSMSVerificationRefusals(t *testing.T) {
-	d := openTest(t)
+	forEachBackend(t, testCheckSMSVerificationRefusals)
+}
+
+func testCheckSMSVerificationRefusals(t *testing.T, d *DB) {
 	ctx := context.Background()
 	v, err := d.StartSMSVerification(ctx, smsStart("+15551234567", "VE1", "111111", vt0))
 	if err != nil {
@@ -132,8 +125,9 @@ func attempt(sid, status string, step int64, now time.Time) TOTPAttempt {
 	return a
 }
 
-func TestTOTPFactorLifecycle(t *testing.T) {
-	d := openTest(t)
+func TestTOTPFactorLifecycle(t *testing.T) { forEachBackend(t, testTOTPFactorLifecycle) }
+
+func testTOTPFactorLifecycle(t *testing.T, d *DB) {
 	ctx := context.Background()
 	newFactor(t, d, "YF1")
 	if err := d.CreateTOTPFactor(ctx, TOTPFactor{SID: "YF1", Identity: "x", SecretSealed: []byte{1}}); !errors.Is(err, ErrConflict) {
@@ -239,8 +233,9 @@ func parallel(n int, fn func() error) (ok int, errs []error) {
 	return ok, errs
 }
 
-func TestApproveTOTPRaceOneWinner(t *testing.T) {
-	d := openTest(t)
+func TestApproveTOTPRaceOneWinner(t *testing.T) { forEachBackend(t, testApproveTOTPRaceOneWinner) }
+
+func testApproveTOTPRaceOneWinner(t *testing.T, d *DB) {
 	ctx := context.Background()
 	newFactor(t, d, "YF1")
 	if err := d.ApproveTOTP(ctx, attempt("YF1", TOTPUnverified, 100, vt0)); err != nil {
@@ -259,8 +254,9 @@ func TestApproveTOTPRaceOneWinner(t *testing.T) {
 	}
 }
 
-func TestSMSRaces(t *testing.T) {
-	d := openTest(t)
+func TestSMSRaces(t *testing.T) { forEachBackend(t, testSMSRaces) }
+
+func testSMSRaces(t *testing.T, d *DB) {
 	ctx := context.Background()
 	v, err := d.StartSMSVerification(ctx, smsStart("+15551234567", "VE1", "111111", vt0))
 	if err != nil {
@@ -286,8 +282,9 @@ func TestSMSRaces(t *testing.T) {
 	}
 }
 
-func TestSweepVerifyLocal(t *testing.T) {
-	d := openTest(t)
+func TestSweepVerifyLocal(t *testing.T) { forEachBackend(t, testSweepVerifyLocal) }
+
+func testSweepVerifyLocal(t *testing.T, d *DB) {
 	ctx := context.Background()
 	if _, err := d.StartSMSVerification(ctx, smsStart("+15551234567", "VE1", "1", vt0)); err != nil {
 		t.Fatal(err)
