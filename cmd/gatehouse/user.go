@@ -1,0 +1,136 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"gatehouse/internal/auth"
+	"gatehouse/internal/config"
+	"gatehouse/internal/phone"
+)
+
+func user(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("usage: gatehouse user add|list")
+	}
+	switch args[0] {
+	case "add":
+		return userAdd(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "list":
+		return userList(ctx, args[1:], getenv, stdout, stderr)
+	default:
+		return fmt.Errorf("unknown user command %q (add, list)", args[0])
+	}
+}
+
+func userAdd(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	email := fs.String("email", "", "email address (required)")
+	first := fs.String("first-name", "", "first name (required)")
+	last := fs.String("last-name", "", "last name (required)")
+	ph := fs.String("phone", "", "phone number on file (optional)")
+	dataDir := fs.String("data-dir", "", "data directory (default GATEHOUSE_DATA_DIR)")
+	dbURL := fs.String("database-url", "", "database URL (default GATEHOUSE_DATABASE_URL)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadFor(getenv, *dataDir, *dbURL)
+	if err != nil {
+		return err
+	}
+	pw, err := readPassword(stdin)
+	if err != nil {
+		return err
+	}
+	a, err := build(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	u, err := a.auth.CreateUser(ctx, auth.CreateUserInput{Email: *email, FirstName: *first, LastName: *last, Password: pw, Phone: *ph})
+	var ve *auth.ValidationError
+	if errors.As(err, &ve) {
+		keys := make([]string, 0, len(ve.Fields))
+		for k := range ve.Fields {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var b strings.Builder
+		for _, k := range keys {
+			fmt.Fprintf(&b, "\n  %s: %s", strings.ReplaceAll(k, "_", "-"), ve.Fields[k])
+		}
+		return fmt.Errorf("cannot add user:%s", b.String())
+	}
+	if err != nil {
+		return fmt.Errorf("cannot add user: %s", auth.Message(err))
+	}
+	fmt.Fprintf(stdout, "added %s (MFA not set up; set up at first sign-in)\n", u.Email)
+	return nil
+}
+
+// readPassword reads the first line of stdin, without its line ending.
+func readPassword(r io.Reader) (string, error) {
+	line, err := bufio.NewReader(io.LimitReader(r, 4096)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return "", errors.New("read password: give the password on standard input")
+	}
+	return line, nil
+}
+
+func userList(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("user list", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataDir := fs.String("data-dir", "", "data directory (default GATEHOUSE_DATA_DIR)")
+	dbURL := fs.String("database-url", "", "database URL (default GATEHOUSE_DATABASE_URL)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadFor(getenv, *dataDir, *dbURL)
+	if err != nil {
+		return err
+	}
+	a, err := build(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	users, err := a.db.ListUsers(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "EMAIL\tNAME\tPHONE\tMFA\tCREATED")
+	for _, u := range users {
+		mfa := "off"
+		if u.MFAEnabled {
+			mfa = "on"
+		}
+		fmt.Fprintf(tw, "%s\t%s %s\t%s\t%s\t%s\n", u.Email, u.FirstName, u.LastName,
+			phone.Mask(u.Phone, cfg.DefaultRegion), mfa, u.CreatedAt.Format("2006-01-02 15:04"))
+	}
+	return tw.Flush()
+}
+
+// loadFor loads the configuration for an admin command, with its overrides.
+func loadFor(getenv func(string) string, dataDir, dbURL string) (config.Config, error) {
+	var args []string
+	if dataDir != "" {
+		args = append(args, "-data-dir", dataDir)
+	}
+	if dbURL != "" {
+		args = append(args, "-database-url", dbURL)
+	}
+	return config.Load(getenv, args)
+}

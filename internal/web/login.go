@@ -1,0 +1,57 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+
+	"gatehouse/internal/auth"
+)
+
+func (s *server) loginView() *view {
+	v := newView("Sign in")
+	v.Captcha = s.captchaWidget()
+	return v
+}
+
+// loginPage serves GET /login; a safe ?next= is carried in the form.
+func (s *server) loginPage(w http.ResponseWriter, r *http.Request, _ visitor) {
+	v := s.loginView()
+	v.Next = safeNext(r.URL.Query().Get("next"))
+	s.render(w, r, http.StatusOK, "login", v)
+}
+
+// login serves POST /login, the password step. A right password starts the
+// pre-auth state under a new session token; it reaches nothing but the
+// second-factor steps.
+func (s *server) login(w http.ResponseWriter, r *http.Request, _ visitor) {
+	f, ok := s.parseForm(w, r, append([]string{"email", "password", "next"}, s.captchaFields()...)...)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	next := safeNext(f.get("next"))
+	pa, err := s.auth.Login(ctx, auth.LoginInput{
+		Email: f.get("email"), Password: f.get("password"), Captcha: s.captchaToken(f), IP: ipOf(ctx),
+	})
+	if err != nil {
+		v := s.loginView()
+		v.Form["email"] = f.get("email")
+		v.Next = next
+		s.fail(w, r, "login", v, err)
+		return
+	}
+	if err := s.sessions.RenewToken(ctx); err != nil {
+		s.serverError(w, r, fmt.Errorf("web: renew token after password: %w", err))
+		return
+	}
+	// Messages left for the login page are stale once the password is in.
+	s.sessions.Remove(ctx, keyFlash)
+	s.sessions.Remove(ctx, keyFlashError)
+	s.sessions.Put(ctx, keyPreAuth, pa)
+	if next != "" {
+		s.sessions.Put(ctx, keyNext, next)
+	} else {
+		s.sessions.Remove(ctx, keyNext)
+	}
+	http.Redirect(w, r, "/login/mfa", http.StatusSeeOther)
+}

@@ -1,0 +1,173 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"gatehouse/internal/auth"
+)
+
+// endLogin drops a pre-auth login that cannot go on (expired, or too many
+// wrong codes) and sends the visitor back to the password step with the
+// reason; any other error is a 500.
+func (s *server) endLogin(w http.ResponseWriter, r *http.Request, err error) {
+	if !restarts(err) {
+		s.serverError(w, r, err)
+		return
+	}
+	s.dropPreAuth(r.Context())
+	s.restart(w, r, "/login", auth.Message(err))
+}
+
+// mfaView is the method chooser (MFA flag 1) or the phone set-up (flag 0),
+// drawn as a dialog over the dimmed login page.
+func mfaView(st auth.LoginState) *view {
+	v := newView("Choose verification method")
+	if !st.User.MFAEnabled {
+		v.Title = "Set up two-factor authentication"
+	}
+	v.BodyClass = "has-dialog"
+	v.Setup = !st.User.MFAEnabled
+	v.Masked = st.MaskedPhone
+	v.HasTOTP = st.HasTOTP
+	return v
+}
+
+// mfaPage serves GET /login/mfa.
+func (s *server) mfaPage(w http.ResponseWriter, r *http.Request, v visitor) {
+	st, err := s.auth.Pending(r.Context(), v.pre)
+	if err != nil {
+		s.endLogin(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "login_mfa", mfaView(st))
+}
+
+// mfaSetup serves POST /login/mfa/setup (MFA flag 0): the code goes to the
+// number the visitor confirmed or typed.
+func (s *server) mfaSetup(w http.ResponseWriter, r *http.Request, v visitor) {
+	s.sendLoginCode(w, r, v, true)
+}
+
+// mfaSMS serves POST /login/mfa/sms (MFA flag 1): the code goes to the
+// registered number.
+func (s *server) mfaSMS(w http.ResponseWriter, r *http.Request, v visitor) {
+	s.sendLoginCode(w, r, v, false)
+}
+
+func (s *server) sendLoginCode(w http.ResponseWriter, r *http.Request, v visitor, setup bool) {
+	ctx := r.Context()
+	var phone string
+	if setup {
+		f, ok := s.parseForm(w, r, "phone")
+		if !ok {
+			return
+		}
+		phone = f.get("phone")
+	}
+	st, err := s.auth.Pending(ctx, v.pre)
+	if err != nil {
+		s.endLogin(w, r, err)
+		return
+	}
+	if setup == st.User.MFAEnabled {
+		// The other popup's form: show the one that applies.
+		http.Redirect(w, r, "/login/mfa", http.StatusSeeOther)
+		return
+	}
+	pa, err := s.auth.SendLoginCode(ctx, v.pre, phone, ipOf(ctx))
+	if err != nil {
+		if restarts(err) {
+			s.endLogin(w, r, err)
+			return
+		}
+		mv := mfaView(st)
+		mv.Form["phone"] = phone
+		s.fail(w, r, "login_mfa", mv, err)
+		return
+	}
+	s.sessions.Put(ctx, keyPreAuth, pa)
+	http.Redirect(w, r, "/login/mfa/code", http.StatusSeeOther)
+}
+
+// codeView is the page where the SMS code is entered.
+func codeView(st auth.LoginState) *view {
+	v := newView("Enter your code")
+	v.Masked = st.SentTo
+	return v
+}
+
+// mfaCodePage serves GET /login/mfa/code.
+func (s *server) mfaCodePage(w http.ResponseWriter, r *http.Request, v visitor) {
+	if !v.pre.CodeSent {
+		http.Redirect(w, r, "/login/mfa", http.StatusSeeOther)
+		return
+	}
+	st, err := s.auth.Pending(r.Context(), v.pre)
+	if err != nil {
+		s.endLogin(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "login_mfa_code", codeView(st))
+}
+
+// mfaCode serves POST /login/mfa/code. A right code signs the visitor in
+// under a new session token and sends them to next or the dashboard.
+func (s *server) mfaCode(w http.ResponseWriter, r *http.Request, v visitor) {
+	ctx := r.Context()
+	f, ok := s.parseForm(w, r, "code")
+	if !ok {
+		return
+	}
+	u, err := s.auth.CheckLoginCode(ctx, v.pre, f.get("code"))
+	switch {
+	case err == nil:
+	case restarts(err):
+		s.endLogin(w, r, err)
+		return
+	case errors.Is(err, auth.ErrNoCodeSent):
+		http.Redirect(w, r, "/login/mfa", http.StatusSeeOther)
+		return
+	default:
+		st, perr := s.auth.Pending(ctx, v.pre)
+		if perr != nil {
+			s.endLogin(w, r, perr)
+			return
+		}
+		s.fail(w, r, "login_mfa_code", codeView(st), err)
+		return
+	}
+	to := safeNext(s.sessions.GetString(ctx, keyNext))
+	if to == "" {
+		to = "/dashboard"
+	}
+	s.sessions.Remove(ctx, keyNext)
+	if err := s.signIn(ctx, u.ID, auth.MethodSMS); err != nil {
+		s.serverError(w, r, fmt.Errorf("web: renew token after second factor: %w", err))
+		return
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// mfaResend serves POST /login/mfa/resend.
+func (s *server) mfaResend(w http.ResponseWriter, r *http.Request, v visitor) {
+	ctx := r.Context()
+	err := s.auth.ResendLoginCode(ctx, v.pre, ipOf(ctx))
+	switch {
+	case err == nil:
+		s.sessions.Put(ctx, keyFlash, "We sent you a new code.")
+		http.Redirect(w, r, "/login/mfa/code", http.StatusSeeOther)
+	case restarts(err):
+		s.endLogin(w, r, err)
+	case errors.Is(err, auth.ErrNoCodeSent):
+		http.Redirect(w, r, "/login/mfa", http.StatusSeeOther)
+	default:
+		st, perr := s.auth.Pending(ctx, v.pre)
+		if perr != nil {
+			s.endLogin(w, r, perr)
+			return
+		}
+		s.fail(w, r, "login_mfa_code", codeView(st), err)
+	}
+}

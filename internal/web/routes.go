@@ -1,0 +1,63 @@
+package web
+
+import "net/http"
+
+// routes registers every route of the portal. Pages and actions run inside
+// a session and behind a gate saying who may reach them; static files, the
+// health check and the CAPTCHA challenge need neither.
+func (s *server) routes() {
+	m := s.mux
+
+	m.Handle("GET /static/", s.assets)
+	m.HandleFunc("GET /healthz", s.health)
+	if s.pow != nil {
+		m.HandleFunc("GET /captcha/challenge", s.captchaChallenge)
+	}
+
+	m.Handle("GET /{$}", s.anyone(s.home))
+
+	// Registration: anonymous visitors only.
+	m.Handle("GET /register", s.guestOnly(s.registerPage))
+	m.Handle("POST /register", s.guestOnly(s.registerStart))
+	m.Handle("GET /register/credentials", s.guestOnly(s.credentialsPage))
+	m.Handle("POST /register/credentials", s.guestOnly(s.registerCredentials))
+	m.Handle("GET /register/verify", s.guestOnly(s.registerVerifyPage))
+	m.Handle("POST /register/verify", s.guestOnly(s.registerVerify))
+	m.Handle("POST /register/resend", s.guestOnly(s.registerResend))
+
+	// Sign-in: the password step, then the second factor.
+	m.Handle("GET /login", s.guestOnly(s.loginPage))
+	m.Handle("POST /login", s.guestOnly(s.login))
+	m.Handle("GET /login/mfa", s.pendingOnly(s.mfaPage))
+	m.Handle("POST /login/mfa/setup", s.pendingOnly(s.mfaSetup))
+	m.Handle("POST /login/mfa/sms", s.pendingOnly(s.mfaSMS))
+	m.Handle("GET /login/mfa/code", s.pendingOnly(s.mfaCodePage))
+	m.Handle("POST /login/mfa/code", s.pendingOnly(s.mfaCode))
+	m.Handle("POST /login/mfa/resend", s.pendingOnly(s.mfaResend))
+
+	// Signed in.
+	m.Handle("GET /dashboard", s.membersOnly(s.dashboard))
+	m.Handle("GET /account", s.membersOnly(s.accountPage))
+	m.Handle("GET /account/phone", s.membersOnly(s.phonePage))
+	m.Handle("POST /account/phone", s.membersOnly(s.phoneStart))
+	m.Handle("GET /account/phone/verify", s.membersOnly(s.phoneVerifyPage))
+	m.Handle("POST /account/phone/verify", s.membersOnly(s.phoneVerify))
+	m.Handle("POST /account/phone/resend", s.membersOnly(s.phoneResend))
+	m.Handle("GET /account/phone/confirm", s.membersOnly(s.phoneConfirmPage))
+	m.Handle("POST /account/phone/confirm", s.membersOnly(s.phoneConfirm))
+	m.Handle("POST /account/phone/cancel", s.membersOnly(s.phoneCancel))
+
+	m.Handle("POST /logout", s.anyone(s.logout))
+}
+
+// home sends the visitor to where they stand.
+func (s *server) home(w http.ResponseWriter, r *http.Request, v visitor) {
+	to := "/login"
+	switch v.stage {
+	case signedIn:
+		to = "/dashboard"
+	case pending:
+		to = "/login/mfa"
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}

@@ -1,0 +1,180 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"time"
+
+	"gatehouse/internal/auth"
+)
+
+// Session keys. The signed-in state is the triple user id, time of the
+// second factor and its method; nothing the browser sends can set them.
+const (
+	keyUserID      = "uid"
+	keyMethod      = "mfa_method"
+	keyAuthAt      = "auth_at" // Unix seconds of the second factor
+	keySeen        = "seen"    // Unix seconds of the last signed-in request
+	keyPreAuth     = "preauth" // auth.PreAuth
+	keyNext        = "next"    // where to go after the second factor
+	keyReg         = "registration"
+	keyPhoneChange = "phone_change"
+	keyFlash       = "flash"       // one-shot success message
+	keyFlashError  = "flash_error" // one-shot error message
+)
+
+// stage is how far the visitor of a request has signed in.
+type stage int
+
+const (
+	anonymous stage = iota
+	pending         // password right, second factor due
+	signedIn
+)
+
+// visitor is the sign-in state of the request's session.
+type visitor struct {
+	stage  stage
+	userID string // signedIn
+	method string // signedIn
+	pre    auth.PreAuth
+}
+
+// withSession loads and saves the request's session around h.
+func (s *server) withSession(h http.Handler) http.Handler {
+	mark := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxSession, true)))
+	})
+	return s.sessions.LoadAndSave(mark)
+}
+
+func hasSession(ctx context.Context) bool {
+	ok, _ := ctx.Value(ctxSession).(bool)
+	return ok
+}
+
+// who reads the sign-in state, ending states whose time is up: a signed-in
+// session after the idle timeout or lifetime, a pre-auth state after
+// auth's PreAuthTTL. Each ending leaves a message for the next page.
+func (s *server) who(ctx context.Context) visitor {
+	now := s.now()
+	if uid := s.sessions.GetString(ctx, keyUserID); uid != "" {
+		method := s.sessions.GetString(ctx, keyMethod)
+		authAt := time.Unix(s.sessions.GetInt64(ctx, keyAuthAt), 0)
+		seen := time.Unix(s.sessions.GetInt64(ctx, keySeen), 0)
+		if method == "" || now.Sub(authAt) > s.lifetime || now.Sub(seen) > s.idle {
+			s.endSignIn(ctx)
+			s.sessions.Put(ctx, keyFlashError, "Your session has expired. Please sign in again.")
+			return visitor{stage: anonymous}
+		}
+		s.sessions.Put(ctx, keySeen, now.Unix())
+		return visitor{stage: signedIn, userID: uid, method: method}
+	}
+	if pa, ok := s.sessions.Get(ctx, keyPreAuth).(auth.PreAuth); ok {
+		if pa.UserID == "" || now.Sub(pa.StartedAt) > s.auth.Limits().PreAuthTTL {
+			s.dropPreAuth(ctx)
+			s.sessions.Put(ctx, keyFlashError, auth.Message(auth.ErrStepExpired))
+			return visitor{stage: anonymous}
+		}
+		return visitor{stage: pending, pre: pa}
+	}
+	return visitor{stage: anonymous}
+}
+
+// endSignIn removes every trace of a sign-in from the session.
+func (s *server) endSignIn(ctx context.Context) {
+	for _, k := range []string{keyUserID, keyMethod, keyAuthAt, keySeen, keyPhoneChange} {
+		s.sessions.Remove(ctx, k)
+	}
+	s.dropPreAuth(ctx)
+}
+
+// dropPreAuth ends a pre-auth login.
+func (s *server) dropPreAuth(ctx context.Context) {
+	s.sessions.Remove(ctx, keyPreAuth)
+	s.sessions.Remove(ctx, keyNext)
+}
+
+// signIn turns the session into a signed-in one, under a new token.
+func (s *server) signIn(ctx context.Context, userID, method string) error {
+	if err := s.sessions.RenewToken(ctx); err != nil {
+		return err
+	}
+	s.sessions.Remove(ctx, keyPreAuth)
+	s.sessions.Remove(ctx, keyReg)
+	now := s.now().Unix()
+	s.sessions.Put(ctx, keyUserID, userID)
+	s.sessions.Put(ctx, keyMethod, method)
+	s.sessions.Put(ctx, keyAuthAt, now)
+	s.sessions.Put(ctx, keySeen, now)
+	return nil
+}
+
+// restart sends the visitor back to the start of a flow with a message.
+func (s *server) restart(w http.ResponseWriter, r *http.Request, to, msg string) {
+	s.sessions.Put(r.Context(), keyFlashError, msg)
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// visitorHandler is a handler that needs the sign-in state.
+type visitorHandler func(w http.ResponseWriter, r *http.Request, v visitor)
+
+// guestOnly serves h to visitors who have not signed in. A pending login is
+// sent to its second factor; a signed-in one to the dashboard.
+func (s *server) guestOnly(h visitorHandler) http.Handler {
+	return s.withSession(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v := s.who(r.Context())
+		switch v.stage {
+		case signedIn:
+			http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
+		case pending:
+			http.Redirect(w, r, "/login/mfa", http.StatusSeeOther)
+		default:
+			h(w, r, v)
+		}
+	}))
+}
+
+// pendingOnly serves h to a pre-auth login only: the second-factor steps.
+func (s *server) pendingOnly(h visitorHandler) http.Handler {
+	return s.withSession(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v := s.who(r.Context())
+		switch v.stage {
+		case signedIn:
+			http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
+		case pending:
+			h(w, r, v)
+		default:
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+		}
+	}))
+}
+
+// membersOnly serves h to fully signed-in visitors. A pending login is sent
+// to its second factor, whatever the route or method; an anonymous visitor
+// to the login page, with the page asked for as next.
+func (s *server) membersOnly(h visitorHandler) http.Handler {
+	return s.withSession(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v := s.who(r.Context())
+		switch v.stage {
+		case signedIn:
+			h(w, r, v)
+		case pending:
+			http.Redirect(w, r, "/login/mfa", http.StatusSeeOther)
+		default:
+			to := "/login"
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
+				to += "?next=" + url.QueryEscape(r.URL.RequestURI())
+			}
+			http.Redirect(w, r, to, http.StatusSeeOther)
+		}
+	}))
+}
+
+// anyone serves h whatever the sign-in state.
+func (s *server) anyone(h visitorHandler) http.Handler {
+	return s.withSession(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h(w, r, s.who(r.Context()))
+	}))
+}

@@ -1,0 +1,161 @@
+package web
+
+import (
+	"context"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+
+	"gatehouse/internal/auth"
+	"gatehouse/internal/captcha"
+)
+
+// Options configures the HTTP handler returned by New.
+type Options struct {
+	Auth           *auth.Service
+	Captcha        captcha.Captcha
+	PoW            *captcha.PoW                // non-nil when Captcha.Kind() is "pow": serves GET /captcha/challenge
+	SessionStore   scs.Store                   // store.Sessions{DB: db}
+	BaseURL        *url.URL                    // public URL; https means Secure cookies and HSTS
+	TrustedProxies []netip.Prefix              // peers whose X-Forwarded-For is believed
+	Ping           func(context.Context) error // for /healthz; nil means always healthy
+	Log            *slog.Logger
+	Now            func() time.Time
+	IdleTimeout    time.Duration // of a signed-in session; default 30m
+	Lifetime       time.Duration // absolute, of a signed-in session; default 12h
+}
+
+// Defaults of Options and fixed limits.
+const (
+	// DefaultIdleTimeout ends a signed-in session after this long without a request.
+	DefaultIdleTimeout = 30 * time.Minute
+	// DefaultLifetime ends a signed-in session this long after its second factor.
+	DefaultLifetime = 12 * time.Hour
+	// MaxBodyBytes is the largest request body accepted; larger ones get 413.
+	MaxBodyBytes = 64 << 10
+	// SessionCookie is the name of the session cookie.
+	SessionCookie = "gatehouse_session"
+)
+
+// server holds everything the handlers share. Nothing in this package is
+// global: templates, assets and the session manager live here.
+type server struct {
+	auth     *auth.Service
+	captcha  captcha.Captcha
+	pow      *captcha.PoW
+	sessions *scs.SessionManager
+	secure   bool
+	trusted  []netip.Prefix
+	ping     func(context.Context) error
+	log      *slog.Logger
+	now      func() time.Time
+	idle     time.Duration
+	lifetime time.Duration
+	csp      string
+	views    *views
+	assets   *assets
+	mux      *http.ServeMux
+}
+
+// New returns the portal's HTTP handler.
+func New(o Options) (http.Handler, error) {
+	var errs []error
+	if o.Auth == nil {
+		errs = append(errs, errors.New("web: Auth is required"))
+	}
+	if o.Captcha == nil {
+		errs = append(errs, errors.New("web: Captcha is required"))
+	} else if o.Captcha.Kind() == "pow" && o.PoW == nil {
+		errs = append(errs, errors.New("web: PoW is required when the CAPTCHA is the proof of work"))
+	}
+	if o.SessionStore == nil {
+		errs = append(errs, errors.New("web: SessionStore is required"))
+	}
+	if o.BaseURL != nil && o.BaseURL.Scheme != "http" && o.BaseURL.Scheme != "https" {
+		errs = append(errs, fmt.Errorf("web: BaseURL must be an http or https URL, got %q", o.BaseURL.Scheme))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	s := &server{
+		auth:     o.Auth,
+		captcha:  o.Captcha,
+		pow:      o.PoW,
+		secure:   o.BaseURL != nil && o.BaseURL.Scheme == "https",
+		trusted:  o.TrustedProxies,
+		ping:     o.Ping,
+		log:      o.Log,
+		now:      o.Now,
+		idle:     o.IdleTimeout,
+		lifetime: o.Lifetime,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.idle <= 0 {
+		s.idle = DefaultIdleTimeout
+	}
+	if s.lifetime <= 0 {
+		s.lifetime = DefaultLifetime
+	}
+	if s.ping == nil {
+		s.ping = func(context.Context) error { return nil }
+	}
+	s.csp = contentSecurityPolicy(s.captcha.Kind())
+
+	// Session values are gob-encoded by scs; registering the same types
+	// again is a no-op, so calling New twice is safe.
+	gob.Register(auth.Registration{})
+	gob.Register(auth.PreAuth{})
+	gob.Register(auth.PhoneChange{})
+	s.sessions = scs.New()
+	s.sessions.Store = o.SessionStore
+	s.sessions.IdleTimeout = s.idle
+	s.sessions.Lifetime = s.lifetime
+	s.sessions.Cookie.Name = SessionCookie
+	s.sessions.Cookie.HttpOnly = true
+	s.sessions.Cookie.SameSite = http.SameSiteLaxMode
+	s.sessions.Cookie.Secure = s.secure
+	s.sessions.Cookie.Path = "/"
+	s.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		s.serverError(w, r, fmt.Errorf("web: session: %w", err))
+	}
+
+	var err error
+	if s.assets, err = loadAssets(); err != nil {
+		return nil, err
+	}
+	if s.views, err = loadViews(s.assets); err != nil {
+		return nil, err
+	}
+	s.mux = http.NewServeMux()
+	s.routes()
+
+	cop := http.NewCrossOriginProtection()
+	if o.BaseURL != nil && o.BaseURL.Host != "" {
+		// Behind a proxy that rewrites Host, old browsers without
+		// Sec-Fetch-Site would otherwise be refused on the public origin.
+		if err := cop.AddTrustedOrigin(o.BaseURL.Scheme + "://" + o.BaseURL.Host); err != nil {
+			return nil, fmt.Errorf("web: trusted origin: %w", err)
+		}
+	}
+	cop.SetDenyHandler(http.HandlerFunc(s.crossOrigin))
+
+	var h http.Handler = http.HandlerFunc(s.dispatch)
+	h = cop.Handler(h)
+	h = s.clientIP(h)
+	h = s.limitBody(h)
+	h = s.recoverPanic(h)
+	h = s.headers(h)
+	return h, nil
+}
