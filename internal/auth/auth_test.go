@@ -375,3 +375,20 @@ func TestPhoneChange(t *testing.T) {
 		t.Fatalf("not saved: %s", got.Phone)
 	}
 }
+
+// TestPhoneSpellingsShareACounter: limits count the normalised number, so
+// typing it differently does not buy more sends.
+func TestPhoneSpellingsShareACounter(t *testing.T) {
+	f := newFixture(t)
+	for i, spelling := range []string{"(201) 555-0123", "+1 201 555 0123", "201.555.0123"} {
+		r, _ := f.svc.RegisterStart(ctx, RegisterInput{FirstName: "A", LastName: "B", Email: fmt.Sprintf("u%d@example.com", i), Captcha: "ok", IP: fmt.Sprintf("192.0.2.%d", i)})
+		if _, err := f.svc.RegisterCredentials(ctx, r, testPassword, spelling, fmt.Sprintf("192.0.2.%d", i)); err != nil {
+			t.Fatalf("send %d: %v", i, err)
+		}
+	}
+	r, _ := f.svc.RegisterStart(ctx, RegisterInput{FirstName: "A", LastName: "B", Email: "u9@example.com", Captcha: "ok", IP: "192.0.2.9"})
+	var le *LimitError
+	if _, err := f.svc.RegisterCredentials(ctx, r, testPassword, "0012015550123", "192.0.2.9"); !errors.As(err, &le) {
+		t.Fatalf("4th send to another spelling of one number: %v", err)
+	}
+}
