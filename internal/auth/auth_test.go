@@ -392,3 +392,70 @@ func TestPhoneSpellingsShareACounter(t *testing.T) {
 		t.Fatalf("4th send to another spelling of one number: %v", err)
 	}
 }
+
+// TestClosedVerificationGetsNoMoreCalls: once the provider says a
+// verification is out of checks or sends, the portal stops calling it
+// until the verification has expired.
+func TestClosedVerificationGetsNoMoreCalls(t *testing.T) {
+	f := newFixture(t)
+	r, _ := f.svc.RegisterStart(ctx, RegisterInput{FirstName: "A", LastName: "B", Email: "a@example.com", Captcha: "ok", IP: "192.0.2.1"})
+	r, err := f.svc.RegisterCredentials(ctx, r, testPassword, "2015550123", "192.0.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.ver.fail = fmt.Errorf("twilio 60202: %w", verify.ErrTooManyChecks)
+	if _, err := f.svc.RegisterVerify(ctx, r, "123456"); !errors.Is(err, ErrTooManyChecks) {
+		t.Fatalf("60202: %v", err)
+	}
+	f.ver.fail = nil
+	checks, sends := f.ver.checks, f.ver.totalSends()
+	if _, err := f.svc.RegisterVerify(ctx, r, codeFor(r.Phone)); !errors.Is(err, ErrTooManyChecks) {
+		t.Fatalf("check after 60202: %v", err)
+	}
+	f.clock.Add(time.Minute)
+	var le *LimitError
+	if err := f.svc.RegisterResend(ctx, r, "192.0.2.1"); !errors.As(err, &le) {
+		t.Fatalf("resend after 60202: %v", err)
+	}
+	if f.ver.checks != checks || f.ver.totalSends() != sends {
+		t.Fatal("the provider was called for a closed verification")
+	}
+	// After the verification's life, a new code works.
+	f.clock.Add(10 * time.Minute)
+	if err := f.svc.RegisterResend(ctx, r, "192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.RegisterVerify(ctx, r, codeFor(r.Phone)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestUnavailableSendKeepsCaps: a send the provider could not take does not
+// use up the caps or start the resend cooldown, so a retry works at once.
+func TestUnavailableSendKeepsCaps(t *testing.T) {
+	f := newFixture(t)
+	r, _ := f.svc.RegisterStart(ctx, RegisterInput{FirstName: "A", LastName: "B", Email: "a@example.com", Captcha: "ok", IP: "192.0.2.1"})
+	f.ver.fail = fmt.Errorf("down: %w", verify.ErrUnavailable)
+	for i := 0; i < 5; i++ {
+		if _, err := f.svc.RegisterCredentials(ctx, r, testPassword, "2015550123", "192.0.2.1"); !errors.Is(err, ErrUnavailable) {
+			t.Fatalf("outage %d: %v", i, err)
+		}
+	}
+	f.ver.fail = nil
+	r, err := f.svc.RegisterCredentials(ctx, r, testPassword, "2015550123", "192.0.2.1")
+	if err != nil {
+		t.Fatalf("after the outage: %v", err)
+	}
+	f.ver.fail = fmt.Errorf("twilio 60203: %w", verify.ErrTooManySends)
+	f.clock.Add(31 * time.Second)
+	var le *LimitError
+	if err := f.svc.RegisterResend(ctx, r, "192.0.2.1"); !errors.As(err, &le) {
+		t.Fatalf("60203: %v", err)
+	}
+	f.ver.fail = nil
+	sends := f.ver.totalSends()
+	f.clock.Add(31 * time.Second)
+	if err := f.svc.RegisterResend(ctx, r, "192.0.2.1"); !errors.As(err, &le) || f.ver.totalSends() != sends {
+		t.Fatalf("send after 60203 reached the provider: %v", err)
+	}
+}

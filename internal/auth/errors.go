@@ -14,7 +14,7 @@ var (
 	ErrCaptcha            = errors.New("Please complete the CAPTCHA check.")
 	ErrWrongCode          = errors.New("That code is not correct. Check the code and try again.")
 	ErrCodeExpired        = errors.New("This code has expired. Request a new code.")
-	ErrTooManyChecks      = errors.New("Too many attempts for this code. Request a new code.")
+	ErrTooManyChecks      = errors.New("Too many attempts for this code. Wait 10 minutes, then request a new code.")
 	ErrTooManyCodes       = errors.New("Too many wrong codes. Please sign in again.")
 	ErrNumberRefused      = errors.New("We can't send a code to this number.")
 	ErrUnavailable        = errors.New("The verification service is unavailable. Please try again in a minute.")
@@ -25,6 +25,7 @@ var (
 	ErrDeviceExists       = errors.New("An authenticator app is already set up.")
 	ErrNoDevice           = errors.New("No authenticator app is set up.")
 	ErrCodeReused         = errors.New("This code was already used. Wait for the next code in your app.")
+	ErrEnrollmentLocked   = errors.New("Too many wrong codes. Click Enable to get a new QR code and start again.")
 	// ErrLimited is wrapped by every *LimitError.
 	ErrLimited = errors.New("too many requests")
 )
@@ -74,7 +75,7 @@ func Message(err error) string {
 	for _, s := range []error{
 		ErrCodeReused, ErrInvalidTOTP, ErrInvalidCredentials, ErrEmailTaken, ErrCaptcha, ErrWrongCode, ErrCodeExpired,
 		ErrTooManyChecks, ErrTooManyCodes, ErrNumberRefused, ErrUnavailable, ErrStepExpired,
-		ErrNoCodeSent, ErrNotVerified, ErrMFANotActive, ErrDeviceExists, ErrNoDevice,
+		ErrNoCodeSent, ErrNotVerified, ErrMFANotActive, ErrDeviceExists, ErrNoDevice, ErrEnrollmentLocked,
 	} {
 		if errors.Is(err, s) {
 			return s.Error()

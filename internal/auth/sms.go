@@ -37,7 +37,33 @@ func (s *Service) sendCode(ctx context.Context, to, ip string, resend bool) erro
 			RetryAfter: retryAfter(cool.Reset, s.now()),
 		}
 	}
+	// A verification the provider closed (all sends, or all checks, used)
+	// gets no further call until it has expired: a new code could not be
+	// checked anyway, and an SMS costs money.
+	capKey := "sms-sendcap:" + s.subject("phone", to)
+	for key, reason := range map[string]string{capKey: tooManySends, "sms-dead:" + s.subject("phone", to): tooManyChecks} {
+		w, err := s.st.Peek(ctx, key, s.now())
+		if err != nil {
+			return fmt.Errorf("auth: send: %w", err)
+		}
+		if w.Count > 0 {
+			s.give(ctx, ipKey, s.lim.SMSIPWindow)
+			s.give(ctx, phoneKey, s.lim.SMSPhoneWindow)
+			s.give(ctx, coolKey, s.lim.ResendCooldown)
+			return &LimitError{Reason: reason, RetryAfter: retryAfter(w.Reset, s.now())}
+		}
+	}
 	if _, err := s.verifier.StartSMS(ctx, to); err != nil {
+		if errors.Is(err, verify.ErrTooManySends) {
+			s.mark(ctx, capKey)
+		}
+		if errors.Is(err, verify.ErrUnavailable) || !isRefusal(err) {
+			// Most likely nothing was sent: the attempt does not use up
+			// the caps, so a retry works at once.
+			s.give(ctx, ipKey, s.lim.SMSIPWindow)
+			s.give(ctx, phoneKey, s.lim.SMSPhoneWindow)
+			s.give(ctx, coolKey, s.lim.ResendCooldown)
+		}
 		if errors.Is(err, verify.ErrNotFound) {
 			// Not a code's fate: the provider lost its service (Twilio
 			// 20404 on a send means a wrong service SID).
@@ -49,11 +75,53 @@ func (s *Service) sendCode(ctx context.Context, to, ip string, resend bool) erro
 	return nil
 }
 
+// verifyWindow is how long a provider keeps a verification: a verification
+// that ran out of checks or sends is left alone that long.
+const verifyWindow = 10 * time.Minute
+
+const (
+	tooManySends  = "Too many codes were sent for this verification. Try again in 10 minutes."
+	tooManyChecks = "Too many attempts for this code. Wait 10 minutes, then request a new code."
+)
+
+// mark sets a marker counter for verifyWindow, the rest of the provider's
+// verification.
+func (s *Service) mark(ctx context.Context, key string) {
+	if _, err := s.st.Hit(ctx, key, 1, verifyWindow, s.now()); err != nil {
+		s.log.Warn("marker failed", "err", err)
+	}
+}
+
+// isRefusal reports a provider error that is a decision about this request
+// (as opposed to a failure to reach the provider).
+func isRefusal(err error) bool {
+	for _, e := range []error{verify.ErrNotFound, verify.ErrTooManyChecks, verify.ErrTooManySends,
+		verify.ErrRateLimited, verify.ErrBlocked, verify.ErrInvalidParameter} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
 // checkCode checks a code sent to the number to. It returns nil when the
 // provider approved it, ErrWrongCode for a wrong code, or a mapped error.
 func (s *Service) checkCode(ctx context.Context, to, code string) error {
+	deadKey := "sms-dead:" + s.subject("phone", to)
+	w, err := s.st.Peek(ctx, deadKey, s.now())
+	if err != nil {
+		return fmt.Errorf("auth: check: %w", err)
+	}
+	if w.Count > 0 {
+		// The provider refused further checks of this verification: make
+		// no more calls until a new code is sent.
+		return ErrTooManyChecks
+	}
 	res, err := s.verifier.CheckSMS(ctx, to, code)
 	if err != nil {
+		if errors.Is(err, verify.ErrTooManyChecks) {
+			s.mark(ctx, deadKey)
+		}
 		return s.providerErr("check", err)
 	}
 	if !res.Approved {
@@ -71,7 +139,7 @@ func (s *Service) providerErr(op string, err error) error {
 	case errors.Is(err, verify.ErrTooManyChecks):
 		return fmt.Errorf("%w (%w)", ErrTooManyChecks, err)
 	case errors.Is(err, verify.ErrTooManySends):
-		return &LimitError{Reason: "Too many codes were sent for this verification. Try again in 10 minutes.", RetryAfter: 10 * time.Minute}
+		return &LimitError{Reason: tooManySends, RetryAfter: verifyWindow}
 	case errors.Is(err, verify.ErrRateLimited):
 		return &LimitError{Reason: "Too many requests. Please try again in a minute.", RetryAfter: time.Minute}
 	case errors.Is(err, verify.ErrBlocked), errors.Is(err, verify.ErrInvalidParameter):

@@ -139,6 +139,9 @@ func (s *Service) ConfirmTOTPEnrollment(ctx context.Context, userID, factorSID, 
 		return err
 	}
 	dev, err := s.st.TOTPDevice(ctx, userID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("auth: confirm device: %w", err) // a database fault, not the user's step
+	}
 	if err != nil || dev.Confirmed || dev.FactorSID != factorSID || factorSID == "" {
 		if err == nil && dev.Confirmed {
 			return ErrDeviceExists
@@ -147,8 +150,12 @@ func (s *Service) ConfirmTOTPEnrollment(ctx context.Context, userID, factorSID, 
 	}
 	res, err := s.verifier.VerifyTOTPFactor(ctx, u.VerifyIdentity, factorSID, c)
 	if err != nil {
-		if errors.Is(err, verify.ErrNotFound) {
+		switch {
+		case errors.Is(err, verify.ErrNotFound):
 			return ErrStepExpired
+		case errors.Is(err, verify.ErrTooManyChecks):
+			// The pending factor is spent: only a new one can be confirmed.
+			return fmt.Errorf("%w (%w)", ErrEnrollmentLocked, err)
 		}
 		return s.providerErr("verify factor", err)
 	}
@@ -197,6 +204,9 @@ func (s *Service) CheckLoginTOTP(ctx context.Context, pa PreAuth, code, ip strin
 		return store.User{}, err
 	}
 	dev, err := s.st.TOTPDevice(ctx, pa.UserID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.User{}, fmt.Errorf("auth: totp device: %w", err) // a database fault
+	}
 	if err != nil || !dev.Confirmed {
 		return store.User{}, ErrNoDevice
 	}

@@ -234,3 +234,59 @@ func TestBackupCodes(t *testing.T) {
 		t.Fatalf("rows %d", total)
 	}
 }
+
+func TestTOTPFactorLockout(t *testing.T) {
+	f, _, secret := enrolled(t)
+	f.clock.Add(time.Minute)
+	wrong := totpCode(t, secret, f.clock.Now().Add(time.Hour))
+	// Four wrong codes in one login, one in the next: the engine locks the
+	// factor after five in a row.
+	pa := f.login(t, "ada@example.com")
+	for i := 0; i < 4; i++ {
+		if _, err := f.svc.CheckLoginTOTP(ctx, pa, wrong, "192.0.2.9"); !errors.Is(err, ErrWrongCode) {
+			t.Fatalf("wrong code %d: %v", i, err)
+		}
+	}
+	pa = f.login(t, "ada@example.com")
+	if _, err := f.svc.CheckLoginTOTP(ctx, pa, wrong, "192.0.2.9"); !errors.Is(err, ErrWrongCode) {
+		t.Fatalf("fifth wrong code: %v", err)
+	}
+	_, err := f.svc.CheckLoginTOTP(ctx, pa, totpCode(t, secret, f.clock.Now()), "192.0.2.9")
+	if !errors.Is(err, ErrTooManyChecks) || errors.Is(err, ErrWrongCode) {
+		t.Fatalf("locked factor: %v", err)
+	}
+	// The refusal was not the user's guess: the login can go on once the
+	// lock is over.
+	f.clock.Add(5 * time.Minute)
+	if _, err := f.svc.CheckLoginTOTP(ctx, pa, totpCode(t, secret, f.clock.Now()), "192.0.2.9"); err != nil {
+		t.Fatalf("after the lockout: %v", err)
+	}
+}
+
+func TestTOTPEnrollmentLockout(t *testing.T) {
+	f := newFixture(t)
+	u := f.register(t, "ada@example.com", "2015550123")
+	withEngine(t, f)
+	e, err := f.svc.StartTOTPEnrollment(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := totpCode(t, e.Secret, f.clock.Now().Add(time.Hour))
+	for i := 0; i < 5; i++ {
+		if err := f.svc.ConfirmTOTPEnrollment(ctx, u.ID, e.FactorSID, wrong); !errors.Is(err, ErrInvalidTOTP) {
+			t.Fatalf("wrong code %d: %v", i, err)
+		}
+	}
+	err = f.svc.ConfirmTOTPEnrollment(ctx, u.ID, e.FactorSID, totpCode(t, e.Secret, f.clock.Now()))
+	if !errors.Is(err, ErrEnrollmentLocked) || Message(err) != ErrEnrollmentLocked.Error() {
+		t.Fatalf("spent factor: %v", err)
+	}
+	// Enable again gives a fresh factor that works.
+	e2, err := f.svc.StartTOTPEnrollment(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.ConfirmTOTPEnrollment(ctx, u.ID, e2.FactorSID, totpCode(t, e2.Secret, f.clock.Now())); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -66,8 +66,10 @@ func (d *DB) SpendToken(ctx context.Context, hash string, expires, now time.Time
 }
 
 // Sweep deletes expired counters, spent tokens, sessions and the embedded
-// verify engine's expired verifications and factors.
+// verify engine's expired verifications and factors. It runs in the
+// background, so its statements are not bounded like a request's.
 func (d *DB) Sweep(ctx context.Context, now time.Time) error {
+	ctx = unbounded(ctx)
 	for _, q := range []string{
 		`DELETE FROM counters WHERE expires_at <= ?`,
 		`DELETE FROM spent_tokens WHERE expires_at <= ?`,

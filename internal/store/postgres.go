@@ -44,7 +44,7 @@ func OpenPostgres(ctx context.Context, dsn string) (*DB, error) {
 	// database/sql rather than inside the pool.
 	sqldb := stdlib.OpenDBFromPool(pool)
 	sqldb.SetMaxOpenConns(int(cfg.MaxConns))
-	d := &DB{db: sqldb, dialect: Postgres, onClose: pool.Close}
+	d := &DB{db: sqldb, dialect: Postgres, onClose: pool.Close, opTimeout: pgOpTimeout}
 	if err := d.Ping(ctx); err != nil {
 		d.Close()
 		return nil, fmt.Errorf("store: ping postgres: %w", err)

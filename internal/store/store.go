@@ -38,9 +38,10 @@ const (
 
 // DB is the portal's database.
 type DB struct {
-	db      *sql.DB
-	dialect Dialect
-	onClose func() // releases what sits under db (the pgx pool); may be nil
+	db        *sql.DB
+	dialect   Dialect
+	onClose   func()        // releases what sits under db (the pgx pool); may be nil
+	opTimeout time.Duration // bound of each operation (see opCtx); 0: none
 }
 
 // SQL returns the underlying pool, for the session store and tests.
@@ -62,8 +63,13 @@ func (d *DB) Close() error {
 	return nil
 }
 
-// Ping checks the connection.
-func (d *DB) Ping(ctx context.Context) error { return d.db.PingContext(ctx) }
+// Ping checks the connection; an unreachable database answers an error
+// wrapping ErrUnavailable.
+func (d *DB) Ping(ctx context.Context) error {
+	ctx, cancel := d.opCtx(ctx)
+	defer cancel()
+	return noteFault(ctx, d.db.PingContext(ctx))
+}
 
 // querier is what both *sql.DB and *sql.Tx offer.
 type querier interface {
@@ -91,30 +97,51 @@ func (d *DB) q(query string) string {
 	return b.String()
 }
 
+// exec, queryRow and query run one statement; every error they return (for
+// queryRow: its Scan) marks a database fault as ErrUnavailable (see dbErr
+// and noteFault).
+
 func (d *DB) exec(ctx context.Context, x querier, query string, args ...any) (sql.Result, error) {
-	return x.ExecContext(ctx, d.q(query), args...)
+	octx, cancel := d.opCtx(ctx)
+	defer cancel()
+	res, err := x.ExecContext(octx, d.q(query), args...)
+	return res, noteFault(ctx, err)
 }
 
-func (d *DB) queryRow(ctx context.Context, x querier, query string, args ...any) *sql.Row {
-	return x.QueryRowContext(ctx, d.q(query), args...)
+func (d *DB) queryRow(ctx context.Context, x querier, query string, args ...any) row {
+	octx, cancel := d.opCtx(ctx)
+	return row{r: x.QueryRowContext(octx, d.q(query), args...), ctx: ctx, cancel: cancel}
 }
 
-func (d *DB) query(ctx context.Context, x querier, query string, args ...any) (*sql.Rows, error) {
-	return x.QueryContext(ctx, d.q(query), args...)
-}
-
-// inTx runs fn in one transaction, committing when it returns nil.
-func (d *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := d.db.BeginTx(ctx, nil)
+// query returns the rows and the end of their deadline, to call after
+// closing them; rows.Err needs noteFault from the caller.
+func (d *DB) query(ctx context.Context, x querier, query string, args ...any) (*sql.Rows, context.CancelFunc, error) {
+	octx, cancel := d.opCtx(ctx)
+	rows, err := x.QueryContext(octx, d.q(query), args...)
 	if err != nil {
-		return fmt.Errorf("store: begin: %w", err)
+		cancel()
+		return nil, nil, noteFault(ctx, err)
+	}
+	return rows, cancel, nil
+}
+
+// inTx runs fn in one transaction, committing when it returns nil: either
+// every statement of fn takes effect or none does, also when the database
+// goes away halfway (the server rolls back a transaction whose connection
+// dropped). On PostgreSQL the whole transaction is bounded by one opCtx.
+func (d *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	octx, cancel := d.opCtx(ctx)
+	defer cancel()
+	tx, err := d.db.BeginTx(octx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", noteFault(ctx, err))
 	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
-		return err
+		return noteFault(ctx, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: commit: %w", err)
+		return fmt.Errorf("store: commit: %w", noteFault(ctx, err))
 	}
 	return nil
 }

@@ -90,10 +90,11 @@ func (d *DB) EmailExists(ctx context.Context, email string) (bool, error) {
 
 // ListUsers returns every user ordered by creation.
 func (d *DB) ListUsers(ctx context.Context) ([]User, error) {
-	rows, err := d.query(ctx, d.db, `SELECT `+userColumns+` FROM users ORDER BY created_at, email`)
+	rows, done, err := d.query(ctx, d.db, `SELECT `+userColumns+` FROM users ORDER BY created_at, email`)
 	if err != nil {
 		return nil, fmt.Errorf("store: list users: %w", err)
 	}
+	defer done()
 	defer rows.Close()
 	var out []User
 	for rows.Next() {
@@ -104,7 +105,7 @@ func (d *DB) ListUsers(ctx context.Context) ([]User, error) {
 		out = append(out, u)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list users: %w", err)
+		return nil, fmt.Errorf("store: list users: %w", noteFault(ctx, err))
 	}
 	return out, nil
 }

@@ -8,9 +8,10 @@ import (
 	"gatehouse/internal/auth"
 )
 
-// accountPage serves GET /account: profile, phone number and MFA status.
+// accountPage serves GET /account: profile, phone number, authenticator
+// app, backup codes and MFA status.
 func (s *server) accountPage(w http.ResponseWriter, r *http.Request, v visitor) {
-	vw, ok := s.memberView(w, r, v, "Account settings")
+	vw, ok := s.accountView(w, r, v, "Account settings")
 	if !ok {
 		return
 	}

@@ -1,18 +1,37 @@
 package web
 
 import (
+	"encoding/json"
 	"errors"
+	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"gatehouse/internal/auth"
+	"gatehouse/internal/store"
 )
+
+// UnavailableMessage is the sentence shown when the database cannot be
+// reached: the request changed nothing and may simply be sent again.
+const UnavailableMessage = "The service is temporarily unavailable. Please try again in a minute."
+
+// unavailableRetry is the Retry-After of a 503 for a database fault.
+const unavailableRetry = 30 * time.Second
 
 // fail re-renders a form page after the domain refused a step: the status
 // and messages follow from err (see explain); anything unexpected is logged
-// and answered with the 500 page.
+// and answered with the 500 page. A database fault re-renders the page with
+// UnavailableMessage and 503, keeping what the visitor typed.
 func (s *server) fail(w http.ResponseWriter, r *http.Request, page string, v *view, err error) {
+	if errors.Is(err, store.ErrUnavailable) {
+		s.log.Warn("step failed: database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		v.Error = UnavailableMessage
+		w.Header().Set("Retry-After", strconv.Itoa(int(unavailableRetry/time.Second)))
+		s.render(w, r, http.StatusServiceUnavailable, page, v)
+		return
+	}
 	status, retry, ok := explain(v, err)
 	if !ok {
 		s.serverError(w, r, err)
@@ -80,4 +99,54 @@ func explain(v *view, err error) (status int, retry time.Duration, ok bool) {
 // must start again from its first page.
 func restarts(err error) bool {
 	return errors.Is(err, auth.ErrStepExpired) || errors.Is(err, auth.ErrTooManyCodes)
+}
+
+// jsonRoutes answer JSON unless a page is asked for (Accept: text/html).
+var jsonRoutes = map[string]bool{
+	"/generate-totp-factor/":    true,
+	"/confirm-totp-enrollment/": true,
+	"/validate-totp-code/":      true,
+	"/remove-totp-device/":      true,
+	"/generate-backup-codes/":   true,
+	"/captcha/challenge":        true,
+}
+
+// answersJSON decides how to answer an error the handler did not answer
+// itself: JSON when the handler had started a JSON response, when the request
+// is JSON or asks only for JSON, or when it went to a JSON route without
+// asking for a page; a page otherwise.
+func answersJSON(r *http.Request, h http.Header) bool {
+	if mt, _, _ := mime.ParseMediaType(h.Get("Content-Type")); mt == "application/json" {
+		return true
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/json" {
+		return true
+	}
+	accept := r.Header.Get("Accept")
+	if strings.Contains(accept, "text/html") {
+		return false
+	}
+	return jsonRoutes[r.URL.Path] || strings.Contains(accept, "application/json")
+}
+
+// unavailable answers 503 for a database fault: the error page with
+// UnavailableMessage, or {"error": UnavailableMessage} for JSON requests.
+// Headers meant for the answer that was replaced (a redirect's Location, a
+// length) are dropped; a session cookie already set stays.
+func (s *server) unavailable(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	for _, k := range []string{"Location", "Content-Length", "Content-Encoding", "Content-Disposition"} {
+		h.Del(k)
+	}
+	h.Set("Retry-After", strconv.Itoa(int(unavailableRetry/time.Second)))
+	if answersJSON(r, h) {
+		b, _ := json.Marshal(map[string]string{"error": UnavailableMessage})
+		h.Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write(append(b, '\n'))
+		return
+	}
+	v := newView("Temporarily unavailable")
+	v.Error = UnavailableMessage
+	s.render(w, r, http.StatusServiceUnavailable, "error", v)
 }

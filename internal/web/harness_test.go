@@ -22,6 +22,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
+
 	"gatehouse/internal/auth"
 	"gatehouse/internal/captcha"
 	"gatehouse/internal/keys"
@@ -29,6 +31,8 @@ import (
 	"gatehouse/internal/store"
 	"gatehouse/internal/verify"
 	"gatehouse/internal/verify/local"
+	"gatehouse/internal/verify/twilio"
+	"gatehouse/internal/verify/twilio/twiliotest"
 	"gatehouse/internal/web"
 )
 
@@ -77,17 +81,35 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// harness is the whole portal on a real SQLite database, the embedded
-// verify engine delivering to memory, a real proof-of-work CAPTCHA and the
-// real argon2id hasher.
+// Verify backends the harness can run the portal on.
+const (
+	// backendLocal is the embedded verify engine delivering SMS to memory.
+	backendLocal = "local"
+	// backendTwilio is the Twilio Verify adapter (the real twilio-go SDK)
+	// talking to a twiliotest emulator.
+	backendTwilio = "twilio"
+)
+
+// backends lists every verify backend; flow tests run on each.
+var backends = []string{backendLocal, backendTwilio}
+
+// harness is the whole portal on a real SQLite database, a real
+// proof-of-work CAPTCHA and the real argon2id hasher, with one of the verify
+// backends: the embedded engine delivering to memory (local, the default),
+// or the Twilio adapter talking to an emulator (twilio).
 type harness struct {
-	t     *testing.T
-	srv   *httptest.Server
-	db    *store.DB
-	auth  *auth.Service
-	sms   *local.MemorySender
-	clock *clock
-	logs  *syncBuffer
+	t       *testing.T
+	backend string
+	srv     *httptest.Server
+	db      *store.DB
+	auth    *auth.Service
+	sms     *local.MemorySender  // local backend only
+	emu     *twiliotest.Emulator // twilio backend only
+	clock   *clock
+	logs    *syncBuffer
+	// seen collects every secret and URL the tests met, for the check that
+	// no secret reaches a log line or a URL.
+	seen *seenSet
 	// verifier.down.Store(true) simulates a provider outage.
 	verifier *flaky
 }
@@ -117,6 +139,20 @@ func (f *flaky) CheckSMS(ctx context.Context, to, code string) (verify.Check, er
 type setup struct {
 	web       func(*web.Options)
 	turnstile string // siteverify URL: use Turnstile instead of the proof of work
+	backend   string // backendLocal (default) or backendTwilio
+	// twilioTimeout bounds every Twilio call (twilio backend); zero means
+	// the adapter's default.
+	twilioTimeout time.Duration
+}
+
+// onBackend runs the harness on the named verify backend.
+func onBackend(name string) func(*setup) {
+	return func(s *setup) { s.backend = name }
+}
+
+// withTwilioTimeout sets the Twilio adapter's timeout (twilio backend).
+func withTwilioTimeout(d time.Duration) func(*setup) {
+	return func(s *setup) { s.twilioTimeout = d }
 }
 
 // newHarness builds the stack.
@@ -133,17 +169,38 @@ func newHarness(t *testing.T, opts ...func(*setup)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sms := &local.MemorySender{}
-	eng, err := local.New(local.Options{
-		Store: db, Sender: sms, Now: clk.Now,
-		CodeKey: ring.Derive(keys.PurposeCodeHash), SecretKey: ring.Derive(keys.PurposeTOTPEncrypt),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cfg setup
+	cfg := setup{backend: backendLocal}
 	for _, f := range opts {
 		f(&cfg)
+	}
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var (
+		eng verify.Verifier
+		sms *local.MemorySender
+		emu *twiliotest.Emulator
+	)
+	switch cfg.backend {
+	case backendLocal:
+		sms = &local.MemorySender{}
+		if eng, err = local.New(local.Options{
+			Store: db, Sender: sms, Now: clk.Now,
+			CodeKey: ring.Derive(keys.PurposeCodeHash), SecretKey: ring.Derive(keys.PurposeTOTPEncrypt),
+		}); err != nil {
+			t.Fatal(err)
+		}
+	case backendTwilio:
+		// The emulator's engine runs on the same injected clock, so code
+		// expiry and TOTP steps follow h.clock on both backends.
+		emu = twiliotest.New(t, twiliotest.Options{Now: clk.Now})
+		o := emu.ClientOptions()
+		o.Timeout = cfg.twilioTimeout
+		o.Log = log
+		if eng, err = twilio.New(o); err != nil {
+			t.Fatal(err)
+		}
+	default:
+		t.Fatalf("unknown verify backend %q", cfg.backend)
 	}
 	pow, err := captcha.NewPoW(captcha.PoWOptions{
 		Key: ring.Derive(keys.PurposeCaptcha), UsedKey: ring.Derive(keys.PurposeCaptchaUsed),
@@ -167,8 +224,6 @@ func newHarness(t *testing.T, opts ...func(*setup)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	svc, err := auth.New(auth.Options{
 		Store: db, Verifier: fv, Captcha: cpt, Hasher: hasher,
 		LimitKey: ring.Derive(keys.PurposeLimitKey), Now: clk.Now, Log: log,
@@ -193,7 +248,10 @@ func newHarness(t *testing.T, opts ...func(*setup)) *harness {
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &harness{t: t, srv: srv, db: db, auth: svc, sms: sms, clock: clk, logs: logs, verifier: fv}
+	hs := &harness{t: t, backend: cfg.backend, srv: srv, db: db, auth: svc, sms: sms, emu: emu,
+		clock: clk, logs: logs, verifier: fv, seen: &seenSet{}}
+	t.Cleanup(hs.noSecretLeaks)
+	return hs
 }
 
 // client is a browser: a cookie jar and no automatic redirects.
@@ -235,6 +293,7 @@ func (c *client) do(req *http.Request) resp {
 	if err != nil {
 		c.t.Fatal(err)
 	}
+	c.h.seen.record(req, res, b)
 	if res.StatusCode >= 500 && res.StatusCode != http.StatusServiceUnavailable {
 		c.t.Fatalf("%s %s: status %d\n%s\nlogs:\n%s", req.Method, req.URL.Path, res.StatusCode, b, c.h.logs.String())
 	}
@@ -309,18 +368,42 @@ func (c *client) captcha() string {
 	return ""
 }
 
-// code returns the last code sent to an E.164 number.
+// lastCode returns the last SMS code sent to an E.164 number, on either
+// backend: the embedded engine's memory sender, or the Twilio emulator's.
+func (h *harness) lastCode(to string) (string, bool) {
+	if h.emu != nil {
+		return h.emu.LastCode(to)
+	}
+	m, ok := h.sms.Last(to)
+	return m.Code, ok
+}
+
+// code returns the last code sent to an E.164 number, failing the test when
+// none was sent.
 func (h *harness) code(to string) string {
 	h.t.Helper()
-	m, ok := h.sms.Last(to)
+	c, ok := h.lastCode(to)
 	if !ok {
 		h.t.Fatalf("no SMS to %s", to)
 	}
-	return m.Code
+	return c
 }
 
-// sends counts the SMS messages delivered so far.
-func (h *harness) sends() int { return len(h.sms.Messages()) }
+// sends counts the SMS messages delivered so far. On the twilio backend it
+// counts the successful sends in the emulator's request log, so tests must
+// not call h.emu.Reset (use h.mark and h.callsSince instead).
+func (h *harness) sends() int {
+	if h.emu == nil {
+		return len(h.sms.Messages())
+	}
+	n := 0
+	for _, r := range h.emu.Requests() {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/Verifications") && r.Status == http.StatusCreated {
+			n++
+		}
+	}
+	return n
+}
 
 // expect checks a response's status and, for a redirect, its target.
 func expect(t *testing.T, r resp, status int, location string) {
@@ -388,4 +471,226 @@ func (h *harness) member(email string) *client {
 	h.clock.Advance(time.Minute) // past the resend cooldown of the number
 	expect(h.t, c.signIn(email, phoneAE164, ""), http.StatusSeeOther, "/dashboard")
 	return c
+}
+
+// otherCode returns a well-formed code that differs from code.
+func otherCode(code string) string {
+	if code == "000000" {
+		return "111111"
+	}
+	return "000000"
+}
+
+// decodeJSON decodes the JSON answer of r.
+func decodeJSON(t *testing.T, r resp) map[string]any {
+	t.Helper()
+	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Fatalf("Content-Type %q, want JSON (status %d)\n%s", ct, r.status, r.body)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(r.body), &m); err != nil {
+		t.Fatalf("answer is not JSON: %v\n%s", err, r.body)
+	}
+	return m
+}
+
+// expectJSON checks the status of a JSON answer and returns its fields.
+func expectJSON(t *testing.T, r resp, status int) map[string]any {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d\n%s", r.status, status, r.body)
+	}
+	return decodeJSON(t, r)
+}
+
+// snapshot dumps the portal's account tables (users, totp_devices and
+// backup_codes) so a test can tell whether a step changed anything.
+func (h *harness) snapshot() string {
+	h.t.Helper()
+	var b strings.Builder
+	for _, table := range []string{"users", "totp_devices", "backup_codes"} {
+		rows, err := h.db.SQL().Query("SELECT * FROM " + table + " ORDER BY 1, 2")
+		if err != nil {
+			h.t.Fatalf("snapshot %s: %v", table, err)
+		}
+		cols, err := rows.Columns()
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		b.WriteString(table + " " + strings.Join(cols, ",") + "\n")
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				h.t.Fatal(err)
+			}
+			for i, v := range vals {
+				if i > 0 {
+					b.WriteByte('|')
+				}
+				if bs, ok := v.([]byte); ok {
+					v = string(bs)
+				}
+				b.WriteString(strconv.Quote(fmtValue(v)))
+			}
+			b.WriteByte('\n')
+		}
+		if err := rows.Err(); err != nil {
+			h.t.Fatal(err)
+		}
+		rows.Close()
+	}
+	return b.String()
+}
+
+func fmtValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "NULL"
+	case string:
+		return x
+	case int64:
+		return strconv.FormatInt(x, 10)
+	default:
+		b, _ := json.Marshal(x)
+		return string(b)
+	}
+}
+
+// unchanged fails the test when the account tables differ from before.
+func (h *harness) unchanged(before string) {
+	h.t.Helper()
+	if after := h.snapshot(); after != before {
+		h.t.Errorf("the database changed:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}
+
+// mark returns the position in the emulator's request log (twilio backend);
+// callsSince lists the requests received after it.
+func (h *harness) mark() int {
+	if h.emu == nil {
+		return 0
+	}
+	return len(h.emu.Requests())
+}
+
+// callsSince returns the requests the emulator received since mark m, each
+// as "METHOD /rest" where rest is the path under /v2/Services/{sid}, with
+// an entity identity shown as {identity} and a factor SID as {factor}.
+// On the local backend it returns nil.
+func (h *harness) callsSince(m int) []string {
+	if h.emu == nil {
+		return nil
+	}
+	var out []string
+	for _, r := range h.emu.Requests()[m:] {
+		out = append(out, r.Method+" "+shortPath(r.Path))
+	}
+	return out
+}
+
+// shortPath strips /v2/Services/{sid} and hides identities and factor SIDs.
+func shortPath(p string) string {
+	segs := strings.Split(p, "/")
+	if len(segs) > 3 && segs[1] == "v2" && segs[2] == "Services" {
+		segs = append([]string{""}, segs[4:]...)
+	}
+	for i := 1; i < len(segs); i++ {
+		switch segs[i-1] {
+		case "Entities":
+			segs[i] = "{identity}"
+		case "Factors":
+			segs[i] = "{factor}"
+		}
+	}
+	return strings.Join(segs, "/")
+}
+
+// expectCalls checks the emulator's requests since mark m, exactly and in
+// order (twilio backend; a no-op on the local backend).
+func (h *harness) expectCalls(m int, want ...string) {
+	h.t.Helper()
+	if h.emu == nil {
+		return
+	}
+	got := h.callsSince(m)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		h.t.Errorf("provider calls:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
+// Provider calls as expectCalls shows them.
+const (
+	callSend          = "POST /Verifications"
+	callCheck         = "POST /VerificationCheck"
+	callCreateFactor  = "POST /Entities/{identity}/Factors"
+	callVerifyFactor  = "POST /Entities/{identity}/Factors/{factor}"
+	callDeleteFactor  = "DELETE /Entities/{identity}/Factors/{factor}"
+	callChallengeTOTP = "POST /Entities/{identity}/Challenges"
+)
+
+// Paths of the authenticator-app and backup-code routes (issue 4).
+const (
+	pathGenerateTOTP = "/generate-totp-factor/"
+	pathConfirmTOTP  = "/confirm-totp-enrollment/"
+	pathValidateTOTP = "/validate-totp-code/"
+	pathRemoveTOTP   = "/remove-totp-device/"
+	pathBackupCodes  = "/generate-backup-codes/"
+	pathLoginBackup  = "/login/mfa/backup"
+)
+
+// totpCode returns the current code of an authenticator with secret.
+func (h *harness) totpCode(secret string) string {
+	h.t.Helper()
+	c, err := totp.GenerateCode(strings.ReplaceAll(secret, " ", ""), h.clock.Now())
+	if err != nil {
+		h.t.Fatalf("totp code: %v", err)
+	}
+	return c
+}
+
+// startTOTP asks for a new authenticator factor and returns the secret from
+// the answer, as a person who cannot scan the QR code would read it.
+func (c *client) startTOTP() string {
+	c.t.Helper()
+	m := expectJSON(c.t, c.post(pathGenerateTOTP, nil), http.StatusOK)
+	secret, _ := m["secret"].(string)
+	if secret == "" {
+		c.t.Fatalf("no secret in %v", m)
+	}
+	return secret
+}
+
+// enrollTOTP enrolls an authenticator for a signed-in client and returns
+// its secret. The enrollment code is spent: callers advance the clock by a
+// time step before signing in with the authenticator.
+func (c *client) enrollTOTP() string {
+	c.t.Helper()
+	secret := c.startTOTP()
+	m := expectJSON(c.t, c.post(pathConfirmTOTP, url.Values{"code": {c.h.totpCode(secret)}}), http.StatusOK)
+	if m["success"] != true {
+		c.t.Fatalf("confirm: %v", m)
+	}
+	return secret
+}
+
+// device returns the user's totp_devices row, ok false when there is none.
+func (h *harness) device(email string) (store.TOTPDevice, bool) {
+	h.t.Helper()
+	ctx := context.Background()
+	u, err := h.db.UserByEmail(ctx, email)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	d, err := h.db.TOTPDevice(ctx, u.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.TOTPDevice{}, false
+	}
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return d, true
 }

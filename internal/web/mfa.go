@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -31,6 +32,7 @@ func mfaView(st auth.LoginState) *view {
 	v.Setup = !st.User.MFAEnabled
 	v.Masked = st.MaskedPhone
 	v.HasTOTP = st.HasTOTP
+	v.BackupCodes = st.BackupCodes
 	return v
 }
 
@@ -138,16 +140,27 @@ func (s *server) mfaCode(w http.ResponseWriter, r *http.Request, v visitor) {
 		s.fail(w, r, "login_mfa_code", codeView(st), err)
 		return
 	}
+	to, err := s.completeLogin(ctx, u.ID, auth.MethodSMS)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// completeLogin ends a pre-auth login whose second factor passed: the
+// session is signed in under a new token, stamped with method, and the
+// place to go next (the page asked for, or the dashboard) is returned.
+func (s *server) completeLogin(ctx context.Context, userID, method string) (string, error) {
 	to := safeNext(s.sessions.GetString(ctx, keyNext))
 	if to == "" {
 		to = "/dashboard"
 	}
 	s.sessions.Remove(ctx, keyNext)
-	if err := s.signIn(ctx, u.ID, auth.MethodSMS); err != nil {
-		s.serverError(w, r, fmt.Errorf("web: renew token after second factor: %w", err))
-		return
+	if err := s.signIn(ctx, userID, method); err != nil {
+		return "", fmt.Errorf("web: renew token after second factor: %w", err)
 	}
-	http.Redirect(w, r, to, http.StatusSeeOther)
+	return to, nil
 }
 
 // mfaResend serves POST /login/mfa/resend.

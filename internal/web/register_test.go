@@ -169,16 +169,23 @@ func TestRegistrationWrongCodeAndCheckCap(t *testing.T) {
 	// The sixth check is refused even with the right code.
 	r = c.post("/register/verify", url.Values{"code": {right}})
 	expect(t, r, http.StatusTooManyRequests, "")
-	contains(t, r.body, "Too many attempts for this code. Request a new code.")
+	contains(t, r.body, "Too many attempts for this code. Wait 10 minutes, then request a new code.")
 	if _, err := h.db.UserByEmail(context.Background(), "ada@example.com"); err == nil {
 		t.Fatal("account created after the check cap")
 	}
 
-	// A resend never resets the count: a new verification can start once
-	// this one has expired.
+	// A resend never resets the count: while the verification lives, no
+	// new code is sent (it could not be checked) and no check is made; a new
+	// verification starts once this one has expired.
 	h.clock.Advance(31 * time.Second)
-	expect(t, c.post("/register/resend", nil), http.StatusSeeOther, "/register/verify")
-	expect(t, c.post("/register/verify", url.Values{"code": {h.code(phoneAE164)}}), http.StatusTooManyRequests, "")
+	sent := h.sends()
+	r = c.post("/register/resend", nil)
+	expect(t, r, http.StatusTooManyRequests, "")
+	contains(t, r.body, "Wait 10 minutes, then request a new code.")
+	expect(t, c.post("/register/verify", url.Values{"code": {right}}), http.StatusTooManyRequests, "")
+	if h.sends() != sent {
+		t.Fatal("a code was sent for a verification out of checks")
+	}
 	h.clock.Advance(11 * time.Minute)
 	expect(t, c.post("/register/resend", nil), http.StatusSeeOther, "/register/verify")
 	expect(t, c.post("/register/verify", url.Values{"code": {h.code(phoneAE164)}}), http.StatusSeeOther, "/login")

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"path"
 	"strings"
+
+	"gatehouse/internal/auth"
 )
 
 // views holds the parsed pages: each is the layout and the partials plus
@@ -91,6 +93,12 @@ type view struct {
 	Email      string
 	MFAEnabled bool
 	Method     string // second factor of this session, for people
+
+	BackupCodes int            // login/mfa: unused backup codes, offered when > 0
+	MFA         auth.MFAStatus // account: the second factors set up
+	Codes       []string       // a new set of backup codes, shown once
+	Enroll      *enrollView    // account_totp: the new authenticator
+	Scripts     []string       // static scripts of the page besides app.js
 }
 
 // newView returns a view with its maps ready.
@@ -212,7 +220,7 @@ func newField(v *view, name, label string, opts ...string) (field, error) {
 // firstError returns the name of the first field with an error, in the
 // order fields appear in on the forms.
 func firstError(v *view) string {
-	for _, n := range [...]string{"first_name", "last_name", "email", "password", "phone", "code", "captcha"} {
+	for _, n := range [...]string{"first_name", "last_name", "email", "password", "phone", "code", "totp_code", "captcha"} {
 		if v.Fields[n] != "" {
 			return n
 		}

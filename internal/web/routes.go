@@ -34,6 +34,10 @@ func (s *server) routes() {
 	m.Handle("GET /login/mfa/code", s.pendingOnly(s.mfaCodePage))
 	m.Handle("POST /login/mfa/code", s.pendingOnly(s.mfaCode))
 	m.Handle("POST /login/mfa/resend", s.pendingOnly(s.mfaResend))
+	m.Handle("GET /login/mfa/totp", s.pendingOnly(s.totpPage))
+	m.Handle("POST /validate-totp-code/", s.api(pending, false, s.validateTOTP))
+	m.Handle("GET /login/mfa/backup", s.pendingOnly(s.backupPage))
+	m.Handle("POST /login/mfa/backup", s.api(pending, true, s.backupLogin))
 
 	// Signed in.
 	m.Handle("GET /dashboard", s.membersOnly(s.dashboard))
@@ -46,6 +50,14 @@ func (s *server) routes() {
 	m.Handle("GET /account/phone/confirm", s.membersOnly(s.phoneConfirmPage))
 	m.Handle("POST /account/phone/confirm", s.membersOnly(s.phoneConfirm))
 	m.Handle("POST /account/phone/cancel", s.membersOnly(s.phoneCancel))
+	// The authenticator app and backup codes: JSON for the account page's
+	// script, pages for plain form posts (api.go).
+	m.Handle("POST /generate-totp-factor/", s.api(signedIn, false, s.generateTOTP))
+	m.Handle("POST /confirm-totp-enrollment/", s.api(signedIn, false, s.confirmTOTP))
+	m.Handle("GET /account/authenticator/remove", s.membersOnly(s.removePage))
+	m.Handle("POST /remove-totp-device/", s.api(signedIn, false, s.removeTOTP))
+	m.Handle("GET /account/backup-codes", s.membersOnly(s.backupCodesPage))
+	m.Handle("POST /generate-backup-codes/", s.api(signedIn, false, s.generateBackupCodes))
 
 	m.Handle("POST /logout", s.anyone(s.logout))
 }

@@ -20,6 +20,7 @@ const (
 	keyNext        = "next"    // where to go after the second factor
 	keyReg         = "registration"
 	keyPhoneChange = "phone_change"
+	keyTOTPFactor  = "totp_factor" // SID of the authenticator being enrolled
 	keyFlash       = "flash"       // one-shot success message
 	keyFlashError  = "flash_error" // one-shot error message
 )
@@ -84,7 +85,7 @@ func (s *server) who(ctx context.Context) visitor {
 
 // endSignIn removes every trace of a sign-in from the session.
 func (s *server) endSignIn(ctx context.Context) {
-	for _, k := range []string{keyUserID, keyMethod, keyAuthAt, keySeen, keyPhoneChange} {
+	for _, k := range []string{keyUserID, keyMethod, keyAuthAt, keySeen, keyPhoneChange, keyTOTPFactor} {
 		s.sessions.Remove(ctx, k)
 	}
 	s.dropPreAuth(ctx)

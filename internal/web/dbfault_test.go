@@ -1,0 +1,509 @@
+package web_test
+
+// Database faults over HTTP: while the database cannot be reached (PostgreSQL
+// behind a proxy that drops every connection, or SQLite locked by another
+// writer beyond its busy timeout) every request that needs it answers 503
+// with one clear sentence, as a page or as JSON, never 500 and never a hang;
+// nothing is half-written; and the portal serves again by itself once the
+// database is back.
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"gatehouse/internal/auth"
+	"gatehouse/internal/captcha"
+	"gatehouse/internal/keys"
+	"gatehouse/internal/password"
+	"gatehouse/internal/store"
+	"gatehouse/internal/verify/local"
+	"gatehouse/internal/web"
+)
+
+const (
+	faultPassword = "amber-Lighthouse-77"
+	faultPhone    = "+12015557311"
+)
+
+// faultLog collects the portal's log lines from concurrent handlers.
+type faultLog struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *faultLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *faultLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// faultPortal is the whole portal (embedded verify engine, proof of work,
+// argon2id) on a given database.
+type faultPortal struct {
+	t    *testing.T
+	db   *store.DB
+	srv  *httptest.Server
+	sms  *local.MemorySender
+	logs *faultLog
+}
+
+func newFaultPortal(t *testing.T, db *store.DB) *faultPortal {
+	t.Helper()
+	ring, err := keys.New(bytes.Repeat([]byte{9}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &faultLog{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	sms := &local.MemorySender{}
+	eng, err := local.New(local.Options{Store: db, Sender: sms,
+		CodeKey: ring.Derive(keys.PurposeCodeHash), SecretKey: ring.Derive(keys.PurposeTOTPEncrypt)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pow, err := captcha.NewPoW(captcha.PoWOptions{Key: ring.Derive(keys.PurposeCaptcha),
+		UsedKey: ring.Derive(keys.PurposeCaptchaUsed), Spender: db, MaxNumber: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hasher, err := password.NewHasher(password.DefaultParams, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := auth.New(auth.Options{Store: db, Verifier: eng, Captcha: pow, Hasher: hasher,
+		LimitKey: ring.Derive(keys.PurposeLimitKey), Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := web.New(web.Options{Auth: svc, Captcha: pow, PoW: pow, SessionStore: store.Sessions{DB: db},
+		Ping: db.Ping, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	p := &faultPortal{t: t, db: db, srv: srv, sms: sms, logs: logs}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("portal log:\n%s", logs.String())
+		}
+	})
+	return p
+}
+
+// faultClient is a browser: a cookie jar, no automatic redirects, and a
+// bound on every request so that a hang fails the test.
+type faultClient struct {
+	p  *faultPortal
+	hc *http.Client
+}
+
+func (p *faultPortal) client() *faultClient {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return &faultClient{p: p, hc: &http.Client{
+		Jar:           jar,
+		Timeout:       15 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+type faultResp struct {
+	status int
+	header http.Header
+	body   string
+}
+
+// do sends a request; a 500 fails the test, whatever the database does.
+func (c *faultClient) do(method, path, contentType, body string) faultResp {
+	t := c.p.t
+	t.Helper()
+	req, err := http.NewRequest(method, c.p.srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	res, err := c.hc.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode == http.StatusInternalServerError {
+		t.Fatalf("%s %s: 500\n%s", method, path, b)
+	}
+	return faultResp{status: res.StatusCode, header: res.Header, body: string(b)}
+}
+
+func (c *faultClient) get(path string) faultResp { return c.do(http.MethodGet, path, "", "") }
+
+func (c *faultClient) post(path string, f url.Values) faultResp {
+	return c.do(http.MethodPost, path, "application/x-www-form-urlencoded", f.Encode())
+}
+
+// solve fetches a proof-of-work challenge and solves it, as pow.js does.
+func (c *faultClient) solve() string {
+	t := c.p.t
+	t.Helper()
+	r := c.get("/captcha/challenge")
+	var ch struct {
+		Algorithm, Challenge, Salt, Signature string
+		MaxNumber                             int64 `json:"maxnumber"`
+	}
+	if err := json.Unmarshal([]byte(r.body), &ch); err != nil {
+		t.Fatalf("challenge %d: %v", r.status, err)
+	}
+	for n := int64(0); n <= ch.MaxNumber; n++ {
+		sum := sha256.Sum256([]byte(ch.Salt + strconv.FormatInt(n, 10)))
+		if hex.EncodeToString(sum[:]) == ch.Challenge {
+			b, _ := json.Marshal(map[string]any{"algorithm": ch.Algorithm, "challenge": ch.Challenge,
+				"number": n, "salt": ch.Salt, "signature": ch.Signature})
+			return base64.StdEncoding.EncodeToString(b)
+		}
+	}
+	t.Fatal("challenge has no solution")
+	return ""
+}
+
+func (p *faultPortal) code(to string) string {
+	p.t.Helper()
+	m, ok := p.sms.Last(to)
+	if !ok {
+		p.t.Fatalf("no SMS to %s", to)
+	}
+	return m.Code
+}
+
+func wantStatus(t *testing.T, what string, r faultResp, status int, location string) {
+	t.Helper()
+	if r.status != status || (location != "" && r.header.Get("Location") != location) {
+		t.Fatalf("%s: %d (Location %q), want %d %q\n%s", what, r.status, r.header.Get("Location"), status, location, r.body)
+	}
+}
+
+// member registers email with faultPhone and signs it in with SMS.
+func (p *faultPortal) member(email string) *faultClient {
+	t := p.t
+	t.Helper()
+	c := p.client()
+	wantStatus(t, "register", c.post("/register", url.Values{"first_name": {"Grace"}, "last_name": {"Hopper"},
+		"email": {email}, "captcha": {c.solve()}}), http.StatusSeeOther, "/register/credentials")
+	wantStatus(t, "credentials", c.post("/register/credentials", url.Values{"password": {faultPassword},
+		"phone": {faultPhone}}), http.StatusSeeOther, "/register/verify")
+	wantStatus(t, "verify", c.post("/register/verify", url.Values{"code": {p.code(faultPhone)}}),
+		http.StatusSeeOther, "/login")
+	c.signIn(email)
+	return c
+}
+
+// signIn runs the password step and the SMS step.
+func (c *faultClient) signIn(email string) {
+	t := c.p.t
+	t.Helper()
+	wantStatus(t, "password", c.post("/login", url.Values{"email": {email}, "password": {faultPassword},
+		"captcha": {c.solve()}}), http.StatusSeeOther, "/login/mfa")
+	wantStatus(t, "send code", c.post("/login/mfa/sms", nil), http.StatusSeeOther, "/login/mfa/code")
+	wantStatus(t, "code", c.post("/login/mfa/code", url.Values{"code": {c.p.code(faultPhone)}}),
+		http.StatusSeeOther, "/dashboard")
+}
+
+// wantUnavailablePage checks a 503 page that says UnavailableMessage once.
+func wantUnavailablePage(t *testing.T, what string, r faultResp) {
+	t.Helper()
+	if r.status != http.StatusServiceUnavailable {
+		t.Fatalf("%s: %d, want 503\n%s", what, r.status, r.body)
+	}
+	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+		t.Errorf("%s: Content-Type %q", what, ct)
+	}
+	if n := strings.Count(r.body, "The service is temporarily unavailable. Please try again in a minute."); n != 1 {
+		t.Errorf("%s: the message appears %d times\n%s", what, n, r.body)
+	}
+	if n := strings.Count(strings.ToLower(r.body), "<html"); n != 1 {
+		t.Errorf("%s: %d pages in one response", what, n)
+	}
+	if r.header.Get("Location") != "" || r.header.Get("Retry-After") == "" {
+		t.Errorf("%s: Location %q, Retry-After %q", what, r.header.Get("Location"), r.header.Get("Retry-After"))
+	}
+}
+
+// wantUnavailableJSON checks a 503 {"error": UnavailableMessage}.
+func wantUnavailableJSON(t *testing.T, what string, r faultResp) {
+	t.Helper()
+	var body map[string]any
+	if r.status != http.StatusServiceUnavailable || json.Unmarshal([]byte(r.body), &body) != nil ||
+		body["error"] != web.UnavailableMessage {
+		t.Fatalf("%s: %d %s, want 503 {\"error\": %q}", what, r.status, r.body, web.UnavailableMessage)
+	}
+	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("%s: Content-Type %q", what, ct)
+	}
+}
+
+// TestSQLiteLockedAnswers503: SQLite locked by another writer beyond the
+// busy timeout. Reads still work (WAL), so this also covers the session
+// commit failing after the handler had its answer ready.
+func TestSQLiteLockedAnswers503(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "g.db")
+	ctx := context.Background()
+	db, err := store.OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	// One connection with a short busy timeout, so each locked write fails
+	// in a fraction of a second instead of five.
+	db.SQL().SetMaxOpenConns(1)
+	if _, err := db.SQL().ExecContext(ctx, `PRAGMA busy_timeout = 150`); err != nil {
+		t.Fatal(err)
+	}
+	p := newFaultPortal(t, db)
+	c := p.member("grace@example.com")
+	wantStatus(t, "dashboard", c.get("/dashboard"), http.StatusOK, "")
+
+	other, err := store.OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	lock, err := other.SQL().BeginTx(ctx, nil) // immediate: holds the write lock
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lock.ExecContext(ctx, `UPDATE users SET updated_at = updated_at`); err != nil {
+		t.Fatal(err)
+	}
+
+	// The handler renders the dashboard, then the session commit fails.
+	wantUnavailablePage(t, "dashboard, session commit locked", c.get("/dashboard"))
+	// A JSON route whose write fails: {"error": …}, and no codes exist.
+	wantUnavailableJSON(t, "backup codes", c.post("/generate-backup-codes/", nil))
+	// A form whose first write fails: the form again, with the message.
+	anon := p.client()
+	r := anon.post("/login", url.Values{"email": {"grace@example.com"}, "password": {faultPassword},
+		"captcha": {anon.solve()}})
+	wantUnavailablePage(t, "password step", r)
+	if !strings.Contains(r.body, `value="grace@example.com"`) {
+		t.Errorf("the login form lost the email")
+	}
+
+	if err := lock.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, "dashboard after the lock", c.get("/dashboard"), http.StatusOK, "")
+	if n, err := db.BackupCodesLeft(ctx, mustUserID(t, db, "grace@example.com")); err != nil || n != 0 {
+		t.Fatalf("backup codes after the failed generation: %d, %v", n, err)
+	}
+	r = c.post("/generate-backup-codes/", nil)
+	wantStatus(t, "backup codes after the lock", r, http.StatusOK, "")
+	anon.signIn("grace@example.com")
+}
+
+func mustUserID(t *testing.T, db *store.DB, email string) string {
+	t.Helper()
+	u, err := db.UserByEmail(context.Background(), email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.ID
+}
+
+// faultProxy forwards TCP connections to a database server; cut drops every
+// connection and refuses new ones (closing them at once), as a server that
+// went away would; restore lets them through again.
+type faultProxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	down   bool
+	conns  map[net.Conn]bool
+}
+
+func newFaultProxy(t *testing.T, target string) *faultProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &faultProxy{ln: ln, target: target, conns: map[net.Conn]bool{}}
+	go p.serve()
+	t.Cleanup(func() { ln.Close(); p.cut() })
+	return p
+}
+
+func (p *faultProxy) serve() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		go p.forward(c)
+	}
+}
+
+func (p *faultProxy) forward(c net.Conn) {
+	p.mu.Lock()
+	down := p.down
+	p.mu.Unlock()
+	if down {
+		c.Close()
+		return
+	}
+	s, err := net.Dial("tcp", p.target)
+	if err != nil {
+		c.Close()
+		return
+	}
+	p.mu.Lock()
+	p.conns[c], p.conns[s] = true, true
+	p.mu.Unlock()
+	go func() { _, _ = io.Copy(s, c); s.Close() }()
+	_, _ = io.Copy(c, s)
+	c.Close()
+}
+
+func (p *faultProxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.down = true
+	for c := range p.conns {
+		c.Close()
+	}
+	clear(p.conns)
+}
+
+func (p *faultProxy) restore() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.down = false
+}
+
+// faultPostgres opens a fresh schema of the test server through a proxy.
+func faultPostgres(t *testing.T) (*store.DB, *faultProxy) {
+	t.Helper()
+	base := os.Getenv("GATEHOUSE_TEST_POSTGRES_URL")
+	if base == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("GATEHOUSE_TEST_POSTGRES_URL is not set but CI=true requires the PostgreSQL tests")
+		}
+		t.Skip("GATEHOUSE_TEST_POSTGRES_URL not set: PostgreSQL fault test skipped")
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "gh_webfault_" + hex.EncodeToString(b[:])
+	admin := func(stmt string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		c, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close(ctx)
+		if _, err := c.Exec(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	admin("CREATE SCHEMA " + schema)
+	t.Cleanup(func() { admin("DROP SCHEMA " + schema + " CASCADE") })
+	proxy := newFaultProxy(t, u.Host)
+	u.Host = proxy.ln.Addr().String()
+	q := u.Query()
+	q.Set("search_path", schema)
+	q.Set("connect_timeout", "3")
+	u.RawQuery = q.Encode()
+	db, err := store.OpenPostgres(context.Background(), u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, proxy
+}
+
+// TestPostgresDownAnswers503: PostgreSQL unreachable. Pages, forms, JSON
+// routes and the health check answer 503 promptly, in parallel too; once it
+// is back the same portal (no restart) serves the same sessions again.
+func TestPostgresDownAnswers503(t *testing.T) {
+	db, proxy := faultPostgres(t)
+	p := newFaultPortal(t, db)
+	c := p.member("grace@example.com")
+	wantStatus(t, "health", c.get("/healthz"), http.StatusOK, "")
+
+	proxy.cut()
+	start := time.Now()
+	r := c.get("/healthz")
+	wantStatus(t, "health while down", r, http.StatusServiceUnavailable, "")
+	wantUnavailablePage(t, "dashboard", c.get("/dashboard"))
+	wantUnavailablePage(t, "account", c.get("/account"))
+	wantUnavailableJSON(t, "backup codes", c.post("/generate-backup-codes/", nil))
+	wantUnavailableJSON(t, "authenticator", c.do(http.MethodPost, "/generate-totp-factor/", "application/json", "{}"))
+	anon := p.client()
+	wantUnavailablePage(t, "password step", anon.post("/login", url.Values{"email": {"grace@example.com"},
+		"password": {faultPassword}, "captcha": {anon.solve()}}))
+	wantUnavailablePage(t, "registration", anon.post("/register", url.Values{"first_name": {"Ada"},
+		"last_name": {"Lovelace"}, "email": {"ada@example.com"}, "captcha": {anon.solve()}}))
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			if r := c.get("/dashboard"); r.status != http.StatusServiceUnavailable {
+				t.Errorf("parallel dashboard: %d", r.status)
+			}
+		})
+	}
+	wg.Wait()
+	if el := time.Since(start); el > 10*time.Second {
+		t.Errorf("answering during the outage took %v", el)
+	}
+
+	proxy.restore()
+	deadline := time.Now().Add(15 * time.Second)
+	for c.get("/healthz").status != http.StatusOK {
+		if time.Now().After(deadline) {
+			t.Fatal("the portal did not recover")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	wantStatus(t, "dashboard after recovery", c.get("/dashboard"), http.StatusOK, "")
+	wantStatus(t, "backup codes after recovery", c.post("/generate-backup-codes/", nil), http.StatusOK, "")
+	anon.signIn("grace@example.com")
+	if _, err := db.UserByEmail(context.Background(), "ada@example.com"); err == nil {
+		t.Error("a registration refused during the outage left an account")
+	}
+}
