@@ -134,27 +134,35 @@ func (s *Service) RegisterVerify(ctx context.Context, r Registration, code strin
 	if err := s.checkCode(ctx, r.Phone, c); err != nil {
 		return store.User{}, err
 	}
-	id, err := s.randomID(16)
-	if err != nil {
-		return store.User{}, err
-	}
-	ident, err := s.newIdentity()
-	if err != nil {
-		return store.User{}, err
-	}
-	now := s.now()
-	u := store.User{
-		ID: id, Email: r.Email, FirstName: r.FirstName, LastName: r.LastName,
+	u, err := s.createUser(ctx, store.User{
+		Email: r.Email, FirstName: r.FirstName, LastName: r.LastName,
 		PasswordHash: r.PasswordHash, Phone: r.Phone, MFAEnabled: true,
-		VerifyIdentity: ident, CreatedAt: now, UpdatedAt: now,
+	})
+	if err != nil {
+		return store.User{}, err
 	}
+	s.log.Info("account created", "user", u.ID)
+	return u, nil
+}
+
+// createUser gives u its id, its identity at the verify provider and its
+// times, and inserts it; a taken email is ErrEmailTaken.
+func (s *Service) createUser(ctx context.Context, u store.User) (store.User, error) {
+	var err error
+	if u.ID, err = s.randomID(16); err != nil {
+		return store.User{}, err
+	}
+	if u.VerifyIdentity, err = s.newIdentity(); err != nil {
+		return store.User{}, err
+	}
+	u.CreatedAt = s.now()
+	u.UpdatedAt = u.CreatedAt
 	if err := s.st.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return store.User{}, ErrEmailTaken
 		}
 		return store.User{}, fmt.Errorf("auth: create user: %w", err)
 	}
-	s.log.Info("account created", "user", u.ID)
 	return u, nil
 }
 
@@ -204,22 +212,5 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (store.Use
 	if err != nil {
 		return store.User{}, fmt.Errorf("auth: hash: %w", err)
 	}
-	id, err := s.randomID(16)
-	if err != nil {
-		return store.User{}, err
-	}
-	ident, err := s.newIdentity()
-	if err != nil {
-		return store.User{}, err
-	}
-	now := s.now()
-	u := store.User{ID: id, Email: email, FirstName: first, LastName: last, PasswordHash: hash,
-		Phone: num, VerifyIdentity: ident, CreatedAt: now, UpdatedAt: now}
-	if err := s.st.CreateUser(ctx, u); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return store.User{}, ErrEmailTaken
-		}
-		return store.User{}, fmt.Errorf("auth: create user: %w", err)
-	}
-	return u, nil
+	return s.createUser(ctx, store.User{Email: email, FirstName: first, LastName: last, PasswordHash: hash, Phone: num})
 }
