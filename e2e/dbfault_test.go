@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"gatehouse/internal/store/storetest"
 	"net/http"
 	"net/url"
 	"os"
@@ -86,7 +87,7 @@ func TestPostgresCrashDuringLogins(t *testing.T) {
 	pg := startPrivatePostgres(t)
 	// The throwaway server commits asynchronously for speed; a production
 	// server does not, and "committed" must mean "survives a crash" here.
-	miAdminExec(t, pg.URL, `ALTER SYSTEM SET synchronous_commit = on`, `SELECT pg_reload_conf()`)
+	storetest.AdminExec(t, pg.URL, `ALTER SYSTEM SET synchronous_commit = on`, `SELECT pg_reload_conf()`)
 	p := startPortal(t,
 		"GATEHOUSE_DATABASE_URL="+pg.URL,
 		"GATEHOUSE_SMS_CONSOLE=false",

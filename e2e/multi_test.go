@@ -8,13 +8,13 @@ package e2e
 
 import (
 	"bufio"
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"gatehouse/internal/store/storetest"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -26,65 +26,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 )
 
 // miPassword is the password of every account the PostgreSQL tests create.
 const miPassword = "marble-Harbour-2049"
-
-// miPostgresURL returns the URL of the test PostgreSQL server. Without one
-// the test is skipped, or fails when CI=true.
-func miPostgresURL(t *testing.T) string {
-	t.Helper()
-	if u := os.Getenv("GATEHOUSE_TEST_POSTGRES_URL"); u != "" {
-		return u
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("GATEHOUSE_TEST_POSTGRES_URL is not set but CI=true requires the PostgreSQL end-to-end tests " +
-			"(scripts/postgres start DIR prints one)")
-	}
-	t.Skip("GATEHOUSE_TEST_POSTGRES_URL not set: PostgreSQL end-to-end tests skipped")
-	return ""
-}
-
-// miAdminExec runs statements on their own connection to the server at dsn.
-func miAdminExec(t *testing.T, dsn string, stmts ...string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	c, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect to PostgreSQL: %v", err)
-	}
-	defer c.Close(ctx)
-	for _, s := range stmts {
-		if _, err := c.Exec(ctx, s); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
-}
-
-// miFreshDatabase creates a database of its own for the test on the server
-// of adminURL and returns its URL. It is dropped when the test ends; call it
-// before starting the portals, so that they stop first.
-func miFreshDatabase(t *testing.T, adminURL string) string {
-	t.Helper()
-	var b [6]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
-	name := "gh_e2e_" + hex.EncodeToString(b[:])
-	miAdminExec(t, adminURL, "CREATE DATABASE "+name)
-	t.Cleanup(func() { miAdminExec(t, adminURL, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") })
-	u, err := url.Parse(adminURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
 
 // miSecretKey returns a fresh GATEHOUSE_SECRET_KEY.
 func miSecretKey(t *testing.T) string {
@@ -321,8 +268,7 @@ func miStep() int64 { return time.Now().Unix() / 30 }
 
 // TestMultiInstance runs two instances A and B on one fresh database.
 func TestMultiInstance(t *testing.T) {
-	admin := miPostgresURL(t)
-	dbURL := miFreshDatabase(t, admin)
+	dbURL := storetest.FreshDatabaseURL(t)
 	key := miSecretKey(t)
 	outbox := filepath.Join(t.TempDir(), "sms-outbox.jsonl")
 	env := miEnv(dbURL, key, outbox)

@@ -22,6 +22,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
+
+	"gatehouse/internal/store/storetest"
 )
 
 func TestIsUnavailable(t *testing.T) {
@@ -317,7 +319,7 @@ func adminConn(t *testing.T, dsn string) *pgx.Conn {
 // (as a restart does), calls fail with ErrUnavailable at worst and the pool
 // serves again by itself, without reopening the DB.
 func TestPostgresReconnects(t *testing.T) {
-	dsn := freshSchemaDSN(t)
+	dsn := storetest.FreshSchemaDSN(t)
 	ctx := context.Background()
 	const app = "gatehouse_reconnect_test"
 	d, err := OpenPostgres(ctx, dsn+"&application_name="+app)
@@ -371,7 +373,7 @@ func TestPostgresReconnects(t *testing.T) {
 // some of its statements ran reports ErrUnavailable and leaves nothing of
 // itself behind: the old backup codes all still work.
 func TestPostgresTxLostHalfway(t *testing.T) {
-	dsn := freshSchemaDSN(t)
+	dsn := storetest.FreshSchemaDSN(t)
 	ctx := context.Background()
 	const app = "gatehouse_halfway_test"
 	d, err := OpenPostgres(ctx, dsn+"&application_name="+app)

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"gatehouse/internal/store/storetest"
 )
 
 // TestPostgresMigrateConcurrently starts several instances on one fresh
@@ -13,7 +15,7 @@ import (
 // wait, every instance opens, each migration is recorded once, and the lock
 // is released afterwards.
 func TestPostgresMigrateConcurrently(t *testing.T) {
-	dsn := freshSchemaDSN(t)
+	dsn := storetest.FreshSchemaDSN(t)
 	ctx := context.Background()
 	const instances = 8
 	dbs := make([]*DB, instances)
@@ -56,7 +58,7 @@ func TestPostgresMigrateConcurrently(t *testing.T) {
 
 // TestPostgresClose checks that Close ends the pool's connections too.
 func TestPostgresClose(t *testing.T) {
-	dsn := freshSchemaDSN(t)
+	dsn := storetest.FreshSchemaDSN(t)
 	ctx := context.Background()
 	d, err := OpenPostgres(ctx, dsn+"&application_name=gatehouse_close_test")
 	if err != nil {

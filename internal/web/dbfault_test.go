@@ -10,7 +10,6 @@ package web_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -22,7 +21,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -30,13 +28,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"gatehouse/internal/auth"
 	"gatehouse/internal/captcha"
 	"gatehouse/internal/keys"
 	"gatehouse/internal/password"
 	"gatehouse/internal/store"
+	"gatehouse/internal/store/storetest"
 	"gatehouse/internal/verify/local"
 	"gatehouse/internal/web"
 )
@@ -415,38 +412,14 @@ func (p *faultProxy) restore() {
 // faultPostgres opens a fresh schema of the test server through a proxy.
 func faultPostgres(t *testing.T) (*store.DB, *faultProxy) {
 	t.Helper()
-	base := os.Getenv("GATEHOUSE_TEST_POSTGRES_URL")
-	if base == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("GATEHOUSE_TEST_POSTGRES_URL is not set but CI=true requires the PostgreSQL tests")
-		}
-		t.Skip("GATEHOUSE_TEST_POSTGRES_URL not set: PostgreSQL fault test skipped")
-	}
+	base := storetest.FreshSchemaDSN(t)
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "gh_webfault_" + hex.EncodeToString(b[:])
-	admin := func(stmt string) {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, stmt); err != nil {
-			t.Fatal(err)
-		}
-	}
-	admin("CREATE SCHEMA " + schema)
-	t.Cleanup(func() { admin("DROP SCHEMA " + schema + " CASCADE") })
 	proxy := newFaultProxy(t, u.Host)
 	u.Host = proxy.ln.Addr().String()
 	q := u.Query()
-	q.Set("search_path", schema)
 	q.Set("connect_timeout", "3")
 	u.RawQuery = q.Encode()
 	db, err := store.OpenPostgres(context.Background(), u.String())

@@ -15,8 +15,9 @@ import (
 
 // flow is one user journey of the core contract (issue 2) or of the
 // authenticator-app contract (issue 4). TestFlows runs each one on every
-// verify backend, so the Twilio adapter, through the real SDK and the
-// emulator, is held to exactly what the embedded engine does.
+// database (SQLite, PostgreSQL) and every verify backend, so the Twilio
+// adapter, through the real SDK and the emulator, is held to exactly what
+// the embedded engine does, and PostgreSQL to exactly what SQLite does.
 type flow struct {
 	name string
 	run  func(t *testing.T, h *harness)
@@ -39,15 +40,17 @@ var flows = []flow{
 }
 
 func TestFlows(t *testing.T) {
-	for _, backend := range backends {
-		t.Run(backend, func(t *testing.T) {
-			for _, f := range flows {
-				t.Run(f.name, func(t *testing.T) {
-					t.Parallel()
-					f.run(t, newHarness(t, onBackend(backend)))
-				})
-			}
-		})
+	for _, database := range databases {
+		for _, backend := range backends {
+			t.Run(database+"/"+backend, func(t *testing.T) {
+				for _, f := range flows {
+					t.Run(f.name, func(t *testing.T) {
+						t.Parallel()
+						f.run(t, newHarness(t, onDatabase(database), onBackend(backend)))
+					})
+				}
+			})
+		}
 	}
 }
 

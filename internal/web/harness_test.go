@@ -29,6 +29,7 @@ import (
 	"gatehouse/internal/keys"
 	"gatehouse/internal/password"
 	"gatehouse/internal/store"
+	"gatehouse/internal/store/storetest"
 	"gatehouse/internal/verify"
 	"gatehouse/internal/verify/local"
 	"gatehouse/internal/verify/twilio"
@@ -140,6 +141,7 @@ type setup struct {
 	web       func(*web.Options)
 	turnstile string // siteverify URL: use Turnstile instead of the proof of work
 	backend   string // backendLocal (default) or backendTwilio
+	database  string // "sqlite" (default) or "postgres" (a fresh schema of the test server)
 	// twilioTimeout bounds every Twilio call (twilio backend); zero means
 	// the adapter's default.
 	twilioTimeout time.Duration
@@ -150,6 +152,14 @@ func onBackend(name string) func(*setup) {
 	return func(s *setup) { s.backend = name }
 }
 
+// onDatabase runs the harness on "sqlite" or "postgres".
+func onDatabase(name string) func(*setup) {
+	return func(s *setup) { s.database = name }
+}
+
+// databases lists the databases the flow tests run on.
+var databases = []string{"sqlite", "postgres"}
+
 // withTwilioTimeout sets the Twilio adapter's timeout (twilio backend).
 func withTwilioTimeout(d time.Duration) func(*setup) {
 	return func(s *setup) { s.twilioTimeout = d }
@@ -159,7 +169,17 @@ func withTwilioTimeout(d time.Duration) func(*setup) {
 func newHarness(t *testing.T, opts ...func(*setup)) *harness {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "gatehouse.db"))
+	cfg := setup{backend: backendLocal}
+	for _, f := range opts {
+		f(&cfg)
+	}
+	var db *store.DB
+	var err error
+	if cfg.database == "postgres" {
+		db, err = store.OpenPostgres(ctx, storetest.FreshSchemaDSN(t))
+	} else {
+		db, err = store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "gatehouse.db"))
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,10 +188,6 @@ func newHarness(t *testing.T, opts ...func(*setup)) *harness {
 	ring, err := keys.New(bytes.Repeat([]byte{7}, 32))
 	if err != nil {
 		t.Fatal(err)
-	}
-	cfg := setup{backend: backendLocal}
-	for _, f := range opts {
-		f(&cfg)
 	}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
