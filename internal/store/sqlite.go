@@ -20,6 +20,11 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 			return nil, fmt.Errorf("store: create data dir: %w", err)
 		}
 	}
+	// The database holds password hashes and sessions: only its owner may
+	// read it (SQLite gives the -wal and -shm files the same mode).
+	if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600); err == nil {
+		f.Close()
+	}
 	q := url.Values{}
 	for _, p := range []string{
 		"journal_mode(WAL)",
