@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -457,5 +458,29 @@ func TestUnavailableSendKeepsCaps(t *testing.T) {
 	f.clock.Add(31 * time.Second)
 	if err := f.svc.RegisterResend(ctx, r, "192.0.2.1"); !errors.As(err, &le) || f.ver.totalSends() != sends {
 		t.Fatalf("send after 60203 reached the provider: %v", err)
+	}
+}
+
+// TestLockSurvivesRestart: the counters live in the database, so a new
+// Service on the same database (a restarted portal) keeps the lock.
+func TestLockSurvivesRestart(t *testing.T) {
+	f := newFixture(t)
+	f.register(t, "ada@example.com", "2015550123")
+	bad := LoginInput{Email: "ada@example.com", Password: "wrong password", Captcha: "ok", IP: "192.0.2.50"}
+	for i := 0; i < 6; i++ {
+		f.svc.Login(ctx, bad)
+	}
+	restarted, err := New(Options{Store: f.db, Verifier: f.ver, Captcha: fakeCaptcha{}, Hasher: f.hash,
+		LimitKey: []byte(strings.Repeat("k", 32)), Now: f.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 4; i++ {
+		restarted.Login(ctx, bad)
+	}
+	good := bad
+	good.Password = testPassword
+	if _, err := restarted.Login(ctx, good); !errors.Is(err, ErrInvalidCredentials) {
+		t.Fatalf("10 failures across a restart did not lock: %v", err)
 	}
 }

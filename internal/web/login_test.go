@@ -403,3 +403,16 @@ func TestMethodChooserOffersAConfirmedAuthenticatorFirst(t *testing.T) {
 		t.Error("TOTP still shown as disabled")
 	}
 }
+
+// TestAbsoluteLifetime: however active, a signed-in session ends 12 hours
+// after its second factor.
+func TestAbsoluteLifetime(t *testing.T) {
+	h := newHarness(t)
+	c := h.member("ada@example.com")
+	for elapsed := time.Duration(0); elapsed < 12*time.Hour-25*time.Minute; elapsed += 25 * time.Minute {
+		h.clock.Advance(25 * time.Minute)
+		expect(t, c.get("/dashboard"), http.StatusOK, "")
+	}
+	h.clock.Advance(26 * time.Minute)
+	expect(t, c.get("/dashboard"), http.StatusSeeOther, "/login?next=%2Fdashboard")
+}
