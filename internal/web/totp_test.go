@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pquerna/otp/totp"
 )
 
 // HTTP tests of issue 4's contract: the authenticator app (TOTP) and the
@@ -658,4 +660,22 @@ func TestAuthenticatorPagesHaveNoInlineCode(t *testing.T) {
 	check("/account/authenticator/remove")
 	check("/account/backup-codes")
 	expect(t, h.client().get("/static/js/mfa.js"), http.StatusOK, "")
+}
+
+// TestValidateTOTPCodeClockDrift: on the embedded engine, a code from a
+// device whose clock is minutes off is refused with a hint to sync it.
+func TestValidateTOTPCodeClockDrift(t *testing.T) {
+	h := newHarness(t)
+	secret := h.totpMember("ada@example.com")
+	c := h.client()
+	expect(t, c.passwordStep("ada@example.com", testPassword, ""), http.StatusSeeOther, "/login/mfa")
+	behind, err := totp.GenerateCode(secret, h.clock.Now().Add(-2*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := expectJSON(t, c.post(pathValidateTOTP, url.Values{"totp_code": {behind}}), http.StatusBadRequest)
+	msg, _ := res["error"].(string)
+	if !strings.Contains(msg, "clock appears to be behind by about 120 seconds") || !strings.Contains(msg, "automatic date and time") {
+		t.Fatalf("no clock hint: %q", msg)
+	}
 }
