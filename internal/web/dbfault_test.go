@@ -291,6 +291,10 @@ func TestSQLiteLockedAnswers503(t *testing.T) {
 	p := newFaultPortal(t, db)
 	c := p.member("grace@example.com")
 	wantStatus(t, "dashboard", c.get("/dashboard"), http.StatusOK, "")
+	// A phone change in progress, so that cancelling it below writes the
+	// session.
+	wantStatus(t, "start phone change", c.post("/account/phone", url.Values{"phone": {"+12025550147"}}),
+		http.StatusSeeOther, "/account/phone/verify")
 
 	other, err := store.OpenSQLite(ctx, path)
 	if err != nil {
@@ -305,8 +309,11 @@ func TestSQLiteLockedAnswers503(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The handler renders the dashboard, then the session commit fails.
-	wantUnavailablePage(t, "dashboard, session commit locked", c.get("/dashboard"))
+	// A page view only reads (the session is not rewritten), so it still
+	// works while another writer holds the lock.
+	wantStatus(t, "dashboard while locked", c.get("/dashboard"), http.StatusOK, "")
+	// The handler answers, then the session commit fails.
+	wantUnavailablePage(t, "phone change cancel, session commit locked", c.post("/account/phone/cancel", nil))
 	// A JSON route whose write fails: {"error": …}, and no codes exist.
 	wantUnavailableJSON(t, "backup codes", c.post("/generate-backup-codes/", nil))
 	// A form whose first write fails: the form again, with the message.

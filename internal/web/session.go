@@ -69,7 +69,12 @@ func (s *server) who(ctx context.Context) visitor {
 			s.sessions.Put(ctx, keyFlashError, "Your session has expired. Please sign in again.")
 			return visitor{stage: anonymous}
 		}
-		s.sessions.Put(ctx, keySeen, now.Unix())
+		// Refreshing the idle clock is a database write: once a minute is
+		// enough, and errs on the strict side (a session may end up to a
+		// minute before 30 idle minutes, never after).
+		if now.Sub(seen) >= time.Minute {
+			s.sessions.Put(ctx, keySeen, now.Unix())
+		}
 		return visitor{stage: signedIn, userID: uid, method: method}
 	}
 	if pa, ok := s.sessions.Get(ctx, keyPreAuth).(auth.PreAuth); ok {

@@ -120,7 +120,9 @@ func New(o Options) (http.Handler, error) {
 	gob.Register(auth.PhoneChange{})
 	s.sessions = scs.New()
 	s.sessions.Store = o.SessionStore
-	s.sessions.IdleTimeout = s.idle
+	// No scs IdleTimeout: with one, scs rewrites every session on every
+	// request. The idle timeout is enforced in who() from a timestamp
+	// refreshed at most once a minute, so a page view is reads only.
 	s.sessions.Lifetime = s.lifetime
 	s.sessions.Cookie.Name = SessionCookie
 	s.sessions.Cookie.HttpOnly = true
