@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -97,4 +99,52 @@ func BenchmarkCheckLoginTOTP(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkLoginBurst fires bursts of 64 simultaneous sign-ins and reports
+// the peak heap: with hashes bounded to one per CPU it stays near
+// CPUs × 19 MiB, however large the burst.
+func BenchmarkLoginBurst(b *testing.B) {
+	svc, _, _ := benchService(b, time.Now)
+	ctx := context.Background()
+	if _, err := svc.CreateUser(ctx, CreateUserInput{Email: "bench@example.com", FirstName: "B", LastName: "M", Password: testPassword}); err != nil {
+		b.Fatal(err)
+	}
+	var peak uint64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		var ms runtime.MemStats
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > peak {
+				peak = ms.HeapInuse
+			}
+		}
+	}()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var wg sync.WaitGroup
+		for j := 0; j < 64; j++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := svc.Login(ctx, LoginInput{Email: "bench@example.com", Password: testPassword, Captcha: "ok", IP: "192.0.2.1"}); err != nil {
+					b.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	b.StopTimer()
+	close(stop)
+	<-sampled
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N*64), "ms/login")
 }
