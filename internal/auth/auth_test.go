@@ -27,7 +27,7 @@ func TestRegistration(t *testing.T) {
 		t.Fatalf("duplicate email: %v", err)
 	}
 	// A phone number may serve several accounts.
-	f.clock.Add(time.Hour)
+	f.clock.Advance(time.Hour)
 	f.register(t, "bob@example.com", "(201) 555-0123")
 }
 
@@ -72,7 +72,7 @@ func TestRegistrationValidation(t *testing.T) {
 		t.Fatalf("account exists before verification: %v", err)
 	}
 	// An abandoned registration expires.
-	f.clock.Add(31 * time.Minute)
+	f.clock.Advance(31 * time.Minute)
 	if _, err := f.svc.RegisterVerify(ctx, r, codeFor(r.Phone)); !errors.Is(err, ErrStepExpired) {
 		t.Fatalf("expired registration: %v", err)
 	}
@@ -90,16 +90,16 @@ func TestSMSCaps(t *testing.T) {
 	if err := f.svc.RegisterResend(ctx, r, "192.0.2.1"); !errors.As(err, &le) || le.RetryAfter != 30*time.Second {
 		t.Fatalf("resend in cooldown: %v", err)
 	}
-	f.clock.Add(31 * time.Second)
+	f.clock.Advance(31 * time.Second)
 	if err := f.svc.RegisterResend(ctx, r, "192.0.2.1"); err != nil {
 		t.Fatal(err)
 	}
-	f.clock.Add(31 * time.Second)
+	f.clock.Advance(31 * time.Second)
 	if err := f.svc.RegisterResend(ctx, r, "192.0.2.1"); err != nil {
 		t.Fatal(err)
 	}
 	// Three sends to the number in 10 minutes; the fourth never reaches the provider.
-	f.clock.Add(31 * time.Second)
+	f.clock.Advance(31 * time.Second)
 	err = f.svc.RegisterResend(ctx, r, "192.0.2.1")
 	if !errors.As(err, &le) || le.RetryAfter <= 0 {
 		t.Fatalf("4th send: %v", err)
@@ -108,7 +108,7 @@ func TestSMSCaps(t *testing.T) {
 		t.Fatalf("provider got %d sends, want 3", n)
 	}
 	// The window ends 10 minutes after the first send.
-	f.clock.Add(10 * time.Minute)
+	f.clock.Advance(10 * time.Minute)
 	if err := f.svc.RegisterResend(ctx, r, "192.0.2.1"); err != nil {
 		t.Fatalf("after the window: %v", err)
 	}
@@ -213,7 +213,7 @@ func TestWrongPasswordAndLockout(t *testing.T) {
 	if got, _ := f.db.UserByID(ctx, u.ID); !got.LockedUntil.After(f.clock.Now()) {
 		t.Fatal("account not locked")
 	}
-	f.clock.Add(15*time.Minute + time.Second)
+	f.clock.Advance(15*time.Minute + time.Second)
 	if _, err := f.svc.Login(ctx, good); err != nil {
 		t.Fatalf("after the lock: %v", err)
 	}
@@ -271,7 +271,7 @@ func TestIPLimit(t *testing.T) {
 	if _, err := f.svc.Login(ctx, in); !errors.Is(err, ErrInvalidCredentials) {
 		t.Fatal(err)
 	}
-	f.clock.Add(15 * time.Minute)
+	f.clock.Advance(15 * time.Minute)
 	in.IP = "203.0.113.5"
 	if _, err := f.svc.Login(ctx, in); !errors.Is(err, ErrInvalidCredentials) {
 		t.Fatalf("after the window: %v", err)
@@ -313,7 +313,7 @@ func TestPreAuthExpires(t *testing.T) {
 	f := newFixture(t)
 	f.register(t, "ada@example.com", "2015550123")
 	pa := f.login(t, "ada@example.com")
-	f.clock.Add(10*time.Minute + time.Second)
+	f.clock.Advance(10*time.Minute + time.Second)
 	if _, err := f.svc.SendLoginCode(ctx, pa, "", "192.0.2.9"); !errors.Is(err, ErrStepExpired) {
 		t.Fatalf("expired pre-auth: %v", err)
 	}
@@ -413,7 +413,7 @@ func TestClosedVerificationGetsNoMoreCalls(t *testing.T) {
 	if _, err := f.svc.RegisterVerify(ctx, r, codeFor(r.Phone)); !errors.Is(err, ErrTooManyChecks) {
 		t.Fatalf("check after 60202: %v", err)
 	}
-	f.clock.Add(time.Minute)
+	f.clock.Advance(time.Minute)
 	var le *LimitError
 	if err := f.svc.RegisterResend(ctx, r, "192.0.2.1"); !errors.As(err, &le) {
 		t.Fatalf("resend after 60202: %v", err)
@@ -422,7 +422,7 @@ func TestClosedVerificationGetsNoMoreCalls(t *testing.T) {
 		t.Fatal("the provider was called for a closed verification")
 	}
 	// After the verification's life, a new code works.
-	f.clock.Add(10 * time.Minute)
+	f.clock.Advance(10 * time.Minute)
 	if err := f.svc.RegisterResend(ctx, r, "192.0.2.1"); err != nil {
 		t.Fatal(err)
 	}
@@ -448,14 +448,14 @@ func TestUnavailableSendKeepsCaps(t *testing.T) {
 		t.Fatalf("after the outage: %v", err)
 	}
 	f.ver.fail = fmt.Errorf("twilio 60203: %w", verify.ErrTooManySends)
-	f.clock.Add(31 * time.Second)
+	f.clock.Advance(31 * time.Second)
 	var le *LimitError
 	if err := f.svc.RegisterResend(ctx, r, "192.0.2.1"); !errors.As(err, &le) {
 		t.Fatalf("60203: %v", err)
 	}
 	f.ver.fail = nil
 	sends := f.ver.totalSends()
-	f.clock.Add(31 * time.Second)
+	f.clock.Advance(31 * time.Second)
 	if err := f.svc.RegisterResend(ctx, r, "192.0.2.1"); !errors.As(err, &le) || f.ver.totalSends() != sends {
 		t.Fatalf("send after 60203 reached the provider: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"gatehouse/internal/fakeclock"
 	"gatehouse/internal/password"
 	"gatehouse/internal/store"
 	"gatehouse/internal/verify/local"
@@ -65,7 +66,7 @@ func BenchmarkLoginPassword(b *testing.B) {
 // BenchmarkCheckLoginTOTP measures an authenticator check at sign-in: a few
 // indexed reads and conditional writes on SQLite.
 func BenchmarkCheckLoginTOTP(b *testing.B) {
-	clk := &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	clk := fakeclock.New(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
 	svc, _, snd := benchService(b, clk.Now)
 	ctx := context.Background()
 	// Register a user through the SMS flow, then enroll an authenticator.
@@ -92,7 +93,7 @@ func BenchmarkCheckLoginTOTP(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		// Each iteration is a new 30-second step so the code is fresh.
-		clk.Add(30 * time.Second)
+		clk.Advance(30 * time.Second)
 		pa.StartedAt, pa.LoginID = clk.Now(), fmt.Sprint(i)
 		code := totpCode(b, e.Secret, clk.Now())
 		if _, err := svc.CheckLoginTOTP(ctx, pa, code, "192.0.2.1"); err != nil {

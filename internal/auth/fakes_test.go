@@ -9,22 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"gatehouse/internal/fakeclock"
 	"gatehouse/internal/store"
 	"gatehouse/internal/verify"
 )
-
-// clock is a settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // fakeVerifier is an in-memory SMS verifier: the code for a number is always
 // its last four digits followed by "00", and it counts calls.
@@ -115,7 +103,7 @@ func (h *fakeHasher) VerifyDummy(ctx context.Context, pw string) error {
 type fixture struct {
 	svc   *Service
 	db    *store.DB
-	clock *clock
+	clock *fakeclock.Clock
 	ver   *fakeVerifier
 	hash  *fakeHasher
 }
@@ -127,7 +115,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	f := &fixture{db: db, clock: &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)},
+	f := &fixture{db: db, clock: fakeclock.New(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)),
 		ver: newFakeVerifier(), hash: &fakeHasher{}}
 	f.svc, err = New(Options{
 		Store: db, Verifier: f.ver, Captcha: fakeCaptcha{}, Hasher: f.hash,

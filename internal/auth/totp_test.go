@@ -82,7 +82,7 @@ func TestTOTPEnrollmentRules(t *testing.T) {
 		t.Fatalf("confirm replaced factor: %v", err)
 	}
 	// A pending factor expires after 10 minutes.
-	f.clock.Add(11 * time.Minute)
+	f.clock.Advance(11 * time.Minute)
 	if err := f.svc.ConfirmTOTPEnrollment(ctx, u.ID, e2.FactorSID, totpCode(t, e2.Secret, f.clock.Now())); !errors.Is(err, ErrStepExpired) {
 		t.Fatalf("confirm expired factor: %v", err)
 	}
@@ -100,7 +100,7 @@ func TestTOTPEnrollmentRules(t *testing.T) {
 
 func TestTOTPLogin(t *testing.T) {
 	f, uid, secret := enrolled(t)
-	f.clock.Add(30 * time.Second)
+	f.clock.Advance(30 * time.Second)
 	pa := f.login(t, "ada@example.com")
 	st, _ := f.svc.Pending(ctx, pa)
 	if !st.HasTOTP {
@@ -124,7 +124,7 @@ func TestTOTPLogin(t *testing.T) {
 
 func TestTOTPReplayRace(t *testing.T) {
 	f, _, secret := enrolled(t)
-	f.clock.Add(90 * time.Second)
+	f.clock.Advance(90 * time.Second)
 	code := totpCode(t, secret, f.clock.Now())
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -149,7 +149,7 @@ func TestTOTPReplayRace(t *testing.T) {
 
 func TestTOTPDriftHint(t *testing.T) {
 	f, _, secret := enrolled(t)
-	f.clock.Add(time.Minute)
+	f.clock.Advance(time.Minute)
 	pa := f.login(t, "ada@example.com")
 	_, err := f.svc.CheckLoginTOTP(ctx, pa, totpCode(t, secret, f.clock.Now().Add(-3*time.Minute)), "192.0.2.9")
 	var de *DriftError
@@ -237,7 +237,7 @@ func TestBackupCodes(t *testing.T) {
 
 func TestTOTPFactorLockout(t *testing.T) {
 	f, _, secret := enrolled(t)
-	f.clock.Add(time.Minute)
+	f.clock.Advance(time.Minute)
 	wrong := totpCode(t, secret, f.clock.Now().Add(time.Hour))
 	// Four wrong codes in one login, one in the next: the engine locks the
 	// factor after five in a row.
@@ -257,7 +257,7 @@ func TestTOTPFactorLockout(t *testing.T) {
 	}
 	// The refusal was not the user's guess: the login can go on once the
 	// lock is over.
-	f.clock.Add(5 * time.Minute)
+	f.clock.Advance(5 * time.Minute)
 	if _, err := f.svc.CheckLoginTOTP(ctx, pa, totpCode(t, secret, f.clock.Now()), "192.0.2.9"); err != nil {
 		t.Fatalf("after the lockout: %v", err)
 	}

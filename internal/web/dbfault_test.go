@@ -43,24 +43,6 @@ const (
 	faultPhone    = "+12015557311"
 )
 
-// faultLog collects the portal's log lines from concurrent handlers.
-type faultLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *faultLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *faultLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // faultPortal is the whole portal (embedded verify engine, proof of work,
 // argon2id) on a given database.
 type faultPortal struct {
@@ -68,7 +50,7 @@ type faultPortal struct {
 	db   *store.DB
 	srv  *httptest.Server
 	sms  *local.MemorySender
-	logs *faultLog
+	logs *syncBuffer
 }
 
 func newFaultPortal(t *testing.T, db *store.DB) *faultPortal {
@@ -77,7 +59,7 @@ func newFaultPortal(t *testing.T, db *store.DB) *faultPortal {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &faultLog{}
+	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	sms := &local.MemorySender{}
 	eng, err := local.New(local.Options{Store: db, Sender: sms,

@@ -26,6 +26,7 @@ import (
 
 	"gatehouse/internal/auth"
 	"gatehouse/internal/captcha"
+	"gatehouse/internal/fakeclock"
 	"gatehouse/internal/keys"
 	"gatehouse/internal/password"
 	"gatehouse/internal/store"
@@ -45,24 +46,6 @@ const (
 	phoneB       = "(201) 555-1234"
 	phoneBE164   = "+12015551234"
 )
-
-// clock is the injected time of the whole stack.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // syncBuffer collects log output from concurrent handlers.
 type syncBuffer struct {
@@ -106,7 +89,7 @@ type harness struct {
 	auth    *auth.Service
 	sms     *local.MemorySender  // local backend only
 	emu     *twiliotest.Emulator // twilio backend only
-	clock   *clock
+	clock   *fakeclock.Clock
 	logs    *syncBuffer
 	// seen collects every secret and URL the tests met, for the check that
 	// no secret reaches a log line or a URL.
@@ -184,7 +167,7 @@ func newHarness(t *testing.T, opts ...func(*setup)) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	clk := &clock{t: time.Now()}
+	clk := fakeclock.New(time.Now())
 	ring, err := keys.New(bytes.Repeat([]byte{7}, 32))
 	if err != nil {
 		t.Fatal(err)

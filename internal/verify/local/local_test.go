@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"gatehouse/internal/fakeclock"
 	"gatehouse/internal/store"
 	"gatehouse/internal/verify/local"
 )
@@ -19,24 +20,6 @@ var _ local.Store = (*store.DB)(nil)
 // t0 is the tests' start time: 15 s into a 30-second TOTP step.
 var t0 = time.Date(2026, 3, 1, 12, 0, 15, 0, time.UTC)
 
-// clock is a settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 var (
 	codeKey   = bytes.Repeat([]byte{1}, 32)
 	secretKey = bytes.Repeat([]byte{2}, 32)
@@ -45,7 +28,7 @@ var (
 type fixture struct {
 	e     *local.Engine
 	db    *store.DB
-	clock *clock
+	clock *fakeclock.Clock
 	sent  *local.MemorySender
 }
 
@@ -60,7 +43,7 @@ func newFixture(t *testing.T, edit ...func(*local.Options)) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	f := &fixture{db: db, clock: &clock{t: t0}, sent: &local.MemorySender{}}
+	f := &fixture{db: db, clock: fakeclock.New(t0), sent: &local.MemorySender{}}
 	o := local.Options{
 		Store:     db,
 		Sender:    f.sent,

@@ -14,6 +14,7 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
+	"gatehouse/internal/fakeclock"
 	"gatehouse/internal/verify"
 	"gatehouse/internal/verify/local"
 )
@@ -128,7 +129,7 @@ func TestRFC6238Vectors(t *testing.T) {
 		{2000000000, "279037"},
 		{20000000000, "353130"},
 	} {
-		c := &clock{t: time.Unix(v.unix, 0)}
+		c := fakeclock.New(time.Unix(v.unix, 0))
 		f := newFixture(t, func(o *local.Options) {
 			o.Now = c.Now
 			// CreateTOTPFactor reads the sid, then the secret, then the nonce.

@@ -16,6 +16,7 @@ import (
 	"github.com/pquerna/otp/totp"
 	"github.com/twilio/twilio-go/client"
 
+	"gatehouse/internal/fakeclock"
 	"gatehouse/internal/verify"
 	"gatehouse/internal/verify/twilio"
 	"gatehouse/internal/verify/twilio/twiliotest"
@@ -26,24 +27,6 @@ const (
 	identity = "3f2c1d9e-8b7a-4c6d-9e0f-1a2b3c4d5e6f"
 	email    = "alice@example.com"
 )
-
-// clock is a settable time source for the emulator's engine.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // syncBuffer is a log sink safe for concurrent writes.
 type syncBuffer struct {
@@ -66,7 +49,7 @@ func (s *syncBuffer) String() string {
 type fixture struct {
 	c     *twilio.Client
 	em    *twiliotest.Emulator
-	clock *clock
+	clock *fakeclock.Clock
 	logs  *syncBuffer
 }
 
@@ -74,7 +57,7 @@ type fixture struct {
 // real SDK. edit changes the adapter's options before New.
 func newFixture(t *testing.T, edit ...func(*twilio.Options)) *fixture {
 	t.Helper()
-	f := &fixture{clock: &clock{t: time.Date(2026, 3, 1, 12, 0, 15, 0, time.UTC)}, logs: &syncBuffer{}}
+	f := &fixture{clock: fakeclock.New(time.Date(2026, 3, 1, 12, 0, 15, 0, time.UTC)), logs: &syncBuffer{}}
 	f.em = twiliotest.New(t, twiliotest.Options{Now: f.clock.Now})
 	o := twilio.Options{
 		AccountSID: f.em.AccountSID(),
@@ -555,7 +538,7 @@ func TestWrongCredentials(t *testing.T) {
 
 func TestAPIKeyAuth(t *testing.T) {
 	const keySID, keySecret = "SKfedcba9876543210fedcba9876543210", "apikeysecret0123456789abcdefABCD"
-	clk := &clock{t: time.Now()}
+	clk := fakeclock.New(time.Now())
 	em := twiliotest.New(t, twiliotest.Options{APIKeySID: keySID, APIKeySecret: keySecret, Now: clk.Now})
 	newClient := func(secret string) *twilio.Client {
 		c, err := twilio.New(twilio.Options{
