@@ -126,10 +126,15 @@ type LoginState struct {
 	BackupCodes int
 }
 
+// PreAuthAlive reports whether a pre-auth login is still within its time.
+func (s *Service) PreAuthAlive(pa PreAuth) bool {
+	return pa.UserID != "" && s.now().Sub(pa.StartedAt) <= s.lim.PreAuthTTL
+}
+
 // Pending returns the state of a pre-auth login, or ErrStepExpired when it
 // has run out or its account is gone.
 func (s *Service) Pending(ctx context.Context, pa PreAuth) (LoginState, error) {
-	if pa.UserID == "" || s.now().Sub(pa.StartedAt) > s.lim.PreAuthTTL {
+	if !s.PreAuthAlive(pa) {
 		return LoginState{}, ErrStepExpired
 	}
 	u, err := s.st.UserByID(ctx, pa.UserID)

@@ -57,7 +57,7 @@ func hasSession(ctx context.Context) bool {
 
 // who reads the sign-in state, ending states whose time is up: a signed-in
 // session after the idle timeout or lifetime, a pre-auth state after
-// auth's PreAuthTTL. Each ending leaves a message for the next page.
+// its time (auth.PreAuthAlive). Each ending leaves a message for the next page.
 func (s *server) who(ctx context.Context) visitor {
 	now := s.now()
 	if uid := s.sessions.GetString(ctx, keyUserID); uid != "" {
@@ -78,7 +78,7 @@ func (s *server) who(ctx context.Context) visitor {
 		return visitor{stage: signedIn, userID: uid, method: method}
 	}
 	if pa, ok := s.sessions.Get(ctx, keyPreAuth).(auth.PreAuth); ok {
-		if pa.UserID == "" || now.Sub(pa.StartedAt) > s.auth.Limits().PreAuthTTL {
+		if !s.auth.PreAuthAlive(pa) {
 			s.dropPreAuth(ctx)
 			s.sessions.Put(ctx, keyFlashError, auth.Message(auth.ErrStepExpired))
 			return visitor{stage: anonymous}
