@@ -67,12 +67,21 @@ func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action
 	}
 }
 
+// loaded reports whether the page has finished loading: acting on a page
+// whose navigation is still committing fails with "Inspected target
+// navigated or closed".
+func loaded(ctx context.Context) bool {
+	state, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.readyState`))
+	return err == nil && state == "complete"
+}
+
 func wantPath(t *testing.T, ctx context.Context, base, path string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		loc := location(t, ctx)
-		if strings.TrimPrefix(strings.SplitN(loc, "?", 2)[0], base) == path {
+		// A read may fail while a navigation commits: try again.
+		loc, err := chromedp.Run(ctx, chromedp.Location())
+		if err == nil && strings.TrimPrefix(strings.SplitN(loc, "?", 2)[0], base) == path && loaded(ctx) {
 			return
 		}
 		if time.Now().After(deadline) {
