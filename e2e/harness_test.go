@@ -132,7 +132,13 @@ type outboxMessage struct {
 // reads it from the console or the outbox file.
 func (p *portal) lastCode(t *testing.T, to string) string {
 	t.Helper()
-	f, err := os.Open(p.Outbox)
+	return outboxCode(t, p.Outbox, to)
+}
+
+// outboxCode returns the last code the outbox file records for to.
+func outboxCode(t *testing.T, outbox, to string) string {
+	t.Helper()
+	f, err := os.Open(outbox)
 	if err != nil {
 		t.Fatalf("outbox: %v", err)
 	}

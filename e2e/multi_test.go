@@ -7,7 +7,6 @@ package e2e
 // either instance, as behind a load balancer without sticky sessions.
 
 import (
-	"bufio"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -19,7 +18,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -192,32 +190,6 @@ func miJSON(t *testing.T, what string, r miResp) map[string]any {
 	return m
 }
 
-// miCode returns the last code sent to the E.164 number to, from the
-// outbox shared by the instances.
-func miCode(t *testing.T, outbox, to string) string {
-	t.Helper()
-	f, err := os.Open(outbox)
-	if err != nil {
-		t.Fatalf("outbox: %v", err)
-	}
-	defer f.Close()
-	var code string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var m outboxMessage
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("outbox line %q: %v", sc.Text(), err)
-		}
-		if m.To == to {
-			code = m.Code
-		}
-	}
-	if code == "" {
-		t.Fatalf("no code sent to %s", to)
-	}
-	return code
-}
-
 // miAccount is an account the tests create.
 type miAccount struct {
 	first, email, phone string // phone in E.164
@@ -233,7 +205,7 @@ func (c *miClient) register(start, finish, outbox string, a miAccount) {
 	miWant(c.t, "credentials "+a.email, c.post(finish, "/register/credentials", url.Values{
 		"password": {miPassword}, "phone": {a.phone}}), http.StatusSeeOther, "/register/verify")
 	miWant(c.t, "verify "+a.email, c.post(finish, "/register/verify", url.Values{
-		"code": {miCode(c.t, outbox, a.phone)}}), http.StatusSeeOther, "/login")
+		"code": {outboxCode(c.t, outbox, a.phone)}}), http.StatusSeeOther, "/login")
 }
 
 // password runs the password step on base.
@@ -248,7 +220,7 @@ func (c *miClient) signIn(pw, sms, outbox string, a miAccount) {
 	c.t.Helper()
 	miWant(c.t, "password "+a.email, c.password(pw, a.email, miPassword), http.StatusSeeOther, "/login/mfa")
 	miWant(c.t, "send code "+a.email, c.post(sms, "/login/mfa/sms", nil), http.StatusSeeOther, "/login/mfa/code")
-	miWant(c.t, "code "+a.email, c.post(sms, "/login/mfa/code", url.Values{"code": {miCode(c.t, outbox, a.phone)}}),
+	miWant(c.t, "code "+a.email, c.post(sms, "/login/mfa/code", url.Values{"code": {outboxCode(c.t, outbox, a.phone)}}),
 		http.StatusSeeOther, "/dashboard")
 }
 
@@ -294,7 +266,7 @@ func TestMultiInstance(t *testing.T) {
 		miWant(t, "chooser on B", c.get(B, "/login/mfa"), http.StatusOK, "")
 		miWant(t, "dashboard on B before the code", c.get(B, "/dashboard"), http.StatusSeeOther, "/login/mfa")
 		miWant(t, "send code on B", c.post(B, "/login/mfa/sms", nil), http.StatusSeeOther, "/login/mfa/code")
-		miWant(t, "code on B", c.post(B, "/login/mfa/code", url.Values{"code": {miCode(t, outbox, acct.phone)}}),
+		miWant(t, "code on B", c.post(B, "/login/mfa/code", url.Values{"code": {outboxCode(t, outbox, acct.phone)}}),
 			http.StatusSeeOther, "/dashboard")
 		r := c.get(A, "/dashboard")
 		miWant(t, "dashboard on A", r, http.StatusOK, "")
