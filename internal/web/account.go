@@ -24,6 +24,19 @@ func (s *server) phoneChange(ctx context.Context) (auth.PhoneChange, bool) {
 	return pc, ok && pc.Phone != ""
 }
 
+// withPhoneChange serves h the phone number change in progress; without
+// one, the visitor starts it at /account/phone.
+func (s *server) withPhoneChange(h func(http.ResponseWriter, *http.Request, visitor, auth.PhoneChange)) visitorHandler {
+	return func(w http.ResponseWriter, r *http.Request, v visitor) {
+		pc, ok := s.phoneChange(r.Context())
+		if !ok {
+			http.Redirect(w, r, "/account/phone", http.StatusSeeOther)
+			return
+		}
+		h(w, r, v, pc)
+	}
+}
+
 // phoneView is a page of the phone change: the number in force and, once
 // a code was sent, the new one.
 func (s *server) phoneView(w http.ResponseWriter, r *http.Request, v visitor, title string) (*view, bool) {
@@ -85,11 +98,7 @@ func (s *server) phoneStart(w http.ResponseWriter, r *http.Request, v visitor) {
 }
 
 // phoneVerifyPage serves GET /account/phone/verify.
-func (s *server) phoneVerifyPage(w http.ResponseWriter, r *http.Request, v visitor) {
-	if _, ok := s.phoneChange(r.Context()); !ok {
-		http.Redirect(w, r, "/account/phone", http.StatusSeeOther)
-		return
-	}
+func (s *server) phoneVerifyPage(w http.ResponseWriter, r *http.Request, v visitor, _ auth.PhoneChange) {
 	vw, ok := s.phoneView(w, r, v, "Verify your new number")
 	if !ok {
 		return
@@ -98,13 +107,8 @@ func (s *server) phoneVerifyPage(w http.ResponseWriter, r *http.Request, v visit
 }
 
 // phoneVerify serves POST /account/phone/verify.
-func (s *server) phoneVerify(w http.ResponseWriter, r *http.Request, v visitor) {
+func (s *server) phoneVerify(w http.ResponseWriter, r *http.Request, v visitor, pc auth.PhoneChange) {
 	ctx := r.Context()
-	pc, ok := s.phoneChange(ctx)
-	if !ok {
-		http.Redirect(w, r, "/account/phone", http.StatusSeeOther)
-		return
-	}
 	f, ok := s.parseForm(w, r, "code")
 	if !ok {
 		return
@@ -119,13 +123,8 @@ func (s *server) phoneVerify(w http.ResponseWriter, r *http.Request, v visitor) 
 }
 
 // phoneResend serves POST /account/phone/resend.
-func (s *server) phoneResend(w http.ResponseWriter, r *http.Request, v visitor) {
+func (s *server) phoneResend(w http.ResponseWriter, r *http.Request, v visitor, pc auth.PhoneChange) {
 	ctx := r.Context()
-	pc, ok := s.phoneChange(ctx)
-	if !ok {
-		http.Redirect(w, r, "/account/phone", http.StatusSeeOther)
-		return
-	}
 	if err := s.auth.ResendPhoneChange(ctx, pc, ipOf(ctx)); err != nil {
 		s.phoneFailed(w, r, v, "account_phone_verify", "Verify your new number", err)
 		return
@@ -135,13 +134,8 @@ func (s *server) phoneResend(w http.ResponseWriter, r *http.Request, v visitor) 
 }
 
 // phoneConfirmPage serves GET /account/phone/confirm.
-func (s *server) phoneConfirmPage(w http.ResponseWriter, r *http.Request, v visitor) {
-	pc, ok := s.phoneChange(r.Context())
-	switch {
-	case !ok:
-		http.Redirect(w, r, "/account/phone", http.StatusSeeOther)
-		return
-	case !pc.Verified:
+func (s *server) phoneConfirmPage(w http.ResponseWriter, r *http.Request, v visitor, pc auth.PhoneChange) {
+	if !pc.Verified {
 		http.Redirect(w, r, "/account/phone/verify", http.StatusSeeOther)
 		return
 	}
@@ -154,13 +148,8 @@ func (s *server) phoneConfirmPage(w http.ResponseWriter, r *http.Request, v visi
 
 // phoneConfirm serves POST /account/phone/confirm: the verified number
 // replaces the old one.
-func (s *server) phoneConfirm(w http.ResponseWriter, r *http.Request, v visitor) {
+func (s *server) phoneConfirm(w http.ResponseWriter, r *http.Request, v visitor, pc auth.PhoneChange) {
 	ctx := r.Context()
-	pc, ok := s.phoneChange(ctx)
-	if !ok {
-		http.Redirect(w, r, "/account/phone", http.StatusSeeOther)
-		return
-	}
 	err := s.auth.ConfirmPhoneChange(ctx, v.userID, pc)
 	switch {
 	case err == nil:

@@ -14,6 +14,19 @@ func (s *server) registration(ctx context.Context) (auth.Registration, bool) {
 	return reg, ok && reg.Email != ""
 }
 
+// withRegistration serves h the registration in progress; without one,
+// the visitor starts at /register.
+func (s *server) withRegistration(h func(http.ResponseWriter, *http.Request, auth.Registration)) visitorHandler {
+	return func(w http.ResponseWriter, r *http.Request, _ visitor) {
+		reg, ok := s.registration(r.Context())
+		if !ok {
+			http.Redirect(w, r, "/register", http.StatusSeeOther)
+			return
+		}
+		h(w, r, reg)
+	}
+}
+
 // registerView is the view of registration step n.
 func (s *server) registerView(n int) *view {
 	titles := [...]string{1: "Create your account", 2: "Set your password", 3: "Verify your phone"}
@@ -56,12 +69,7 @@ func (s *server) registerStart(w http.ResponseWriter, r *http.Request, _ visitor
 
 // credentialsPage serves GET /register/credentials, step 2: password and
 // phone number.
-func (s *server) credentialsPage(w http.ResponseWriter, r *http.Request, _ visitor) {
-	reg, ok := s.registration(r.Context())
-	if !ok {
-		http.Redirect(w, r, "/register", http.StatusSeeOther)
-		return
-	}
+func (s *server) credentialsPage(w http.ResponseWriter, r *http.Request, reg auth.Registration) {
 	v := s.registerView(2)
 	v.Email = reg.Email
 	v.Form["phone"] = reg.Phone // back from step 3: the number given before
@@ -70,12 +78,7 @@ func (s *server) credentialsPage(w http.ResponseWriter, r *http.Request, _ visit
 
 // registerCredentials serves POST /register/credentials: it sets the
 // password and phone and sends the first code.
-func (s *server) registerCredentials(w http.ResponseWriter, r *http.Request, _ visitor) {
-	reg, ok := s.registration(r.Context())
-	if !ok {
-		http.Redirect(w, r, "/register", http.StatusSeeOther)
-		return
-	}
+func (s *server) registerCredentials(w http.ResponseWriter, r *http.Request, reg auth.Registration) {
 	f, ok := s.parseForm(w, r, "password", "phone")
 	if !ok {
 		return
@@ -98,13 +101,8 @@ func (s *server) registerCredentials(w http.ResponseWriter, r *http.Request, _ v
 }
 
 // registerVerifyPage serves GET /register/verify, step 3: the code.
-func (s *server) registerVerifyPage(w http.ResponseWriter, r *http.Request, _ visitor) {
-	reg, ok := s.registration(r.Context())
-	switch {
-	case !ok:
-		http.Redirect(w, r, "/register", http.StatusSeeOther)
-		return
-	case !reg.CodeSent:
+func (s *server) registerVerifyPage(w http.ResponseWriter, r *http.Request, reg auth.Registration) {
+	if !reg.CodeSent {
 		http.Redirect(w, r, "/register/credentials", http.StatusSeeOther)
 		return
 	}
@@ -119,13 +117,8 @@ func (s *server) registerVerifyView(reg auth.Registration) *view {
 
 // registerVerify serves POST /register/verify: a right code creates the
 // account and sends the visitor to sign in.
-func (s *server) registerVerify(w http.ResponseWriter, r *http.Request, _ visitor) {
+func (s *server) registerVerify(w http.ResponseWriter, r *http.Request, reg auth.Registration) {
 	ctx := r.Context()
-	reg, ok := s.registration(ctx)
-	if !ok {
-		http.Redirect(w, r, "/register", http.StatusSeeOther)
-		return
-	}
 	f, ok := s.parseForm(w, r, "code")
 	if !ok {
 		return
@@ -147,13 +140,8 @@ func (s *server) registerVerify(w http.ResponseWriter, r *http.Request, _ visito
 }
 
 // registerResend serves POST /register/resend.
-func (s *server) registerResend(w http.ResponseWriter, r *http.Request, _ visitor) {
+func (s *server) registerResend(w http.ResponseWriter, r *http.Request, reg auth.Registration) {
 	ctx := r.Context()
-	reg, ok := s.registration(ctx)
-	if !ok {
-		http.Redirect(w, r, "/register", http.StatusSeeOther)
-		return
-	}
 	err := s.auth.RegisterResend(ctx, reg, ipOf(ctx))
 	switch {
 	case err == nil:

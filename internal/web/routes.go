@@ -19,11 +19,11 @@ func (s *server) routes() {
 	// Registration: anonymous visitors only.
 	m.Handle("GET /register", s.guestOnly(s.registerPage))
 	m.Handle("POST /register", s.guestOnly(s.registerStart))
-	m.Handle("GET /register/credentials", s.guestOnly(s.credentialsPage))
-	m.Handle("POST /register/credentials", s.guestOnly(s.registerCredentials))
-	m.Handle("GET /register/verify", s.guestOnly(s.registerVerifyPage))
-	m.Handle("POST /register/verify", s.guestOnly(s.registerVerify))
-	m.Handle("POST /register/resend", s.guestOnly(s.registerResend))
+	m.Handle("GET /register/credentials", s.guestOnly(s.withRegistration(s.credentialsPage)))
+	m.Handle("POST /register/credentials", s.guestOnly(s.withRegistration(s.registerCredentials)))
+	m.Handle("GET /register/verify", s.guestOnly(s.withRegistration(s.registerVerifyPage)))
+	m.Handle("POST /register/verify", s.guestOnly(s.withRegistration(s.registerVerify)))
+	m.Handle("POST /register/resend", s.guestOnly(s.withRegistration(s.registerResend)))
 
 	// Sign-in: the password step, then the second factor.
 	m.Handle("GET /login", s.guestOnly(s.loginPage))
@@ -44,11 +44,11 @@ func (s *server) routes() {
 	m.Handle("GET /account", s.membersOnly(s.accountPage))
 	m.Handle("GET /account/phone", s.membersOnly(s.phonePage))
 	m.Handle("POST /account/phone", s.membersOnly(s.phoneStart))
-	m.Handle("GET /account/phone/verify", s.membersOnly(s.phoneVerifyPage))
-	m.Handle("POST /account/phone/verify", s.membersOnly(s.phoneVerify))
-	m.Handle("POST /account/phone/resend", s.membersOnly(s.phoneResend))
-	m.Handle("GET /account/phone/confirm", s.membersOnly(s.phoneConfirmPage))
-	m.Handle("POST /account/phone/confirm", s.membersOnly(s.phoneConfirm))
+	m.Handle("GET /account/phone/verify", s.membersOnly(s.withPhoneChange(s.phoneVerifyPage)))
+	m.Handle("POST /account/phone/verify", s.membersOnly(s.withPhoneChange(s.phoneVerify)))
+	m.Handle("POST /account/phone/resend", s.membersOnly(s.withPhoneChange(s.phoneResend)))
+	m.Handle("GET /account/phone/confirm", s.membersOnly(s.withPhoneChange(s.phoneConfirmPage)))
+	m.Handle("POST /account/phone/confirm", s.membersOnly(s.withPhoneChange(s.phoneConfirm)))
 	m.Handle("POST /account/phone/cancel", s.membersOnly(s.phoneCancel))
 	// The authenticator app and backup codes: JSON for the account page's
 	// script, pages for plain form posts (api.go).
