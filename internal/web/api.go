@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"gatehouse/internal/auth"
+	"gatehouse/internal/store"
 )
 
 // The JSON endpoints of the authenticator and backup-code flows. They read
@@ -205,6 +206,11 @@ func classify(err error) (status int, msg string, retry time.Duration, ok bool) 
 // apiFail answers a refused JSON request with {"error": …} and any extra
 // members; errors no input should cause are logged and answered 500.
 func (s *server) apiFail(w http.ResponseWriter, r *http.Request, err error, extra map[string]any) {
+	if errors.Is(err, store.ErrUnavailable) {
+		s.log.Warn("step failed: database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.unavailable(w, r)
+		return
+	}
 	status, msg, retry, ok := classify(err)
 	if !ok {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"errors"
 	"mime"
 	"net/http"
@@ -140,10 +139,7 @@ func (s *server) unavailable(w http.ResponseWriter, r *http.Request) {
 	}
 	h.Set("Retry-After", strconv.Itoa(int(unavailableRetry/time.Second)))
 	if answersJSON(r, h) {
-		b, _ := json.Marshal(map[string]string{"error": UnavailableMessage})
-		h.Set("Content-Type", "application/json; charset=utf-8")
-		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = w.Write(append(b, '\n'))
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": UnavailableMessage})
 		return
 	}
 	v := newView("Temporarily unavailable")
