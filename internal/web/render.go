@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"gatehouse/internal/auth"
+	"gatehouse/internal/store"
 )
 
 // views holds the parsed pages: each is the layout and the partials plus
@@ -153,8 +154,14 @@ func (s *server) renderError(w http.ResponseWriter, r *http.Request, status int,
 	s.render(w, r, status, "error", v)
 }
 
-// serverError logs err and answers 500 with a generic sentence.
+// serverError answers an error no input should cause: 503 for a database
+// fault, otherwise a log line and 500 with a generic sentence.
 func (s *server) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, store.ErrUnavailable) {
+		s.log.Warn("request failed: database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.unavailable(w, r)
+		return
+	}
 	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	s.renderError(w, r, http.StatusInternalServerError, "Something went wrong on our side. Please try again in a moment.")
 }
