@@ -469,3 +469,73 @@ func TestPostgresDownAnswers503(t *testing.T) {
 		t.Error("a registration refused during the outage left an account")
 	}
 }
+
+// TestPendingSessionWriteFailsWithOnePage: a GET page whose session has a
+// write pending (the flash message left by signing out) while the database
+// refuses writes. The answer is exactly one complete 503 page with
+// Retry-After, never the error page followed by the page the handler drew.
+func TestPendingSessionWriteFailsWithOnePage(t *testing.T) {
+	for _, dbName := range []string{"sqlite", "postgres"} {
+		t.Run(dbName, func(t *testing.T) {
+			ctx := context.Background()
+			var db *store.DB
+			var lock func() (release func())
+			if dbName == "sqlite" {
+				path := filepath.Join(t.TempDir(), "g.db")
+				var err error
+				if db, err = store.OpenSQLite(ctx, path); err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { db.Close() })
+				db.SQL().SetMaxOpenConns(1)
+				if _, err := db.SQL().ExecContext(ctx, `PRAGMA busy_timeout = 150`); err != nil {
+					t.Fatal(err)
+				}
+				lock = func() func() {
+					other, err := store.OpenSQLite(ctx, path)
+					if err != nil {
+						t.Fatal(err)
+					}
+					tx, err := other.SQL().BeginTx(ctx, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if _, err := tx.ExecContext(ctx, `UPDATE users SET updated_at = updated_at`); err != nil {
+						t.Fatal(err)
+					}
+					return func() { _ = tx.Rollback(); other.Close() }
+				}
+			} else {
+				db, _ = faultPostgres(t)
+				lock = func() func() {
+					tx, err := db.SQL().BeginTx(ctx, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					// Reads of sessions go on; every write waits past the
+					// store's operation timeout.
+					if _, err := tx.ExecContext(ctx, `LOCK TABLE sessions IN EXCLUSIVE MODE`); err != nil {
+						t.Fatal(err)
+					}
+					return func() { _ = tx.Rollback() }
+				}
+			}
+			p := newFaultPortal(t, db)
+			c := p.member("grace@example.com")
+			wantStatus(t, "sign out", c.post("/logout", nil), http.StatusSeeOther, "/login")
+			release := lock()
+			r := c.get("/login")
+			release()
+			wantUnavailablePage(t, "sign-in page with a flash to pop", r)
+			if !strings.HasSuffix(strings.TrimSpace(r.body), "</html>") {
+				t.Errorf("the 503 page is not one complete page:\n%s", r.body)
+			}
+			// Nothing was lost: the message is still there to show.
+			r = c.get("/login")
+			wantStatus(t, "sign-in page after the fault", r, http.StatusOK, "")
+			if !strings.Contains(r.body, "You have been signed out.") {
+				t.Errorf("the pending message was lost")
+			}
+		})
+	}
+}

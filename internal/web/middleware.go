@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
-
-	"gatehouse/internal/store"
 )
 
 // ctxKey keys the request context values of this package.
@@ -20,10 +18,7 @@ const (
 
 // headers sets the security headers of every response and, unless a
 // handler marked its response as publicly cacheable (static assets),
-// Cache-Control: no-store. It also watches the request's database calls
-// (store.WatchFaults): a 500 answered by a request that met a database fault
-// becomes the 503 of s.unavailable, whichever handler, session load or
-// commit, or panic produced it.
+// Cache-Control: no-store.
 func (s *server) headers(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -35,9 +30,7 @@ func (s *server) headers(next http.Handler) http.Handler {
 		if s.secure {
 			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 		}
-		ctx, faults := store.WatchFaults(r.Context())
-		r = r.WithContext(ctx)
-		next.ServeHTTP(&cacheWriter{ResponseWriter: w, s: s, r: r, faults: faults}, r)
+		next.ServeHTTP(&cacheWriter{ResponseWriter: w}, r)
 	})
 }
 
@@ -45,36 +38,9 @@ func (s *server) headers(next http.Handler) http.Handler {
 // are no-store unless the handler declared them "public". It also replaces
 // the no-cache="Set-Cookie" that the session manager adds, so exactly one
 // Cache-Control header goes out.
-//
-// When the response is a 500 and the request met a database fault, it
-// answers with s.unavailable instead and drops everything written after
-// (the session manager writes its error response before the handler's own
-// header and body when a commit fails; neither may reach the client twice).
 type cacheWriter struct {
 	http.ResponseWriter
 	done bool
-
-	s         *server
-	r         *http.Request
-	faults    *store.Faults
-	replacing bool // writing the 503 that replaces a 500
-	sealed    bool // the 503 is out: drop every later write
-}
-
-// replaced answers with s.unavailable when code is a 500 caused by a
-// database fault, and reports whether it did.
-func (c *cacheWriter) replaced(code int) bool {
-	if c.sealed {
-		return true
-	}
-	if c.replacing || c.done || code != http.StatusInternalServerError || !c.faults.Seen() {
-		return false
-	}
-	c.replacing = true
-	c.s.log.Warn("database unavailable: answering 503", "method", c.r.Method, "path", c.r.URL.Path)
-	c.s.unavailable(c, c.r)
-	c.replacing, c.sealed = false, true
-	return true
 }
 
 func (c *cacheWriter) settle() {
@@ -90,18 +56,12 @@ func (c *cacheWriter) settle() {
 
 // WriteHeader implements http.ResponseWriter.
 func (c *cacheWriter) WriteHeader(code int) {
-	if c.replaced(code) {
-		return
-	}
 	c.settle()
 	c.ResponseWriter.WriteHeader(code)
 }
 
 // Write implements http.ResponseWriter.
 func (c *cacheWriter) Write(b []byte) (int, error) {
-	if c.sealed {
-		return len(b), nil
-	}
 	c.settle()
 	return c.ResponseWriter.Write(b)
 }

@@ -2,9 +2,12 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/alexedwards/scs/v2"
 
 	"gatehouse/internal/auth"
 )
@@ -42,12 +45,53 @@ type visitor struct {
 	pre    auth.PreAuth
 }
 
-// withSession loads and saves the request's session around h.
+// withSession loads the request's session, runs h with its response held
+// back, then saves the session and only then sends the response. A session
+// that cannot be saved (the database is locked or gone) makes the whole
+// answer the one 503 of s.unavailable: what h wrote is dropped, so exactly
+// one page goes out.
 func (s *server) withSession(h http.Handler) http.Handler {
-	mark := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxSession, true)))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Vary", "Cookie")
+		var token string
+		if c, err := r.Cookie(SessionCookie); err == nil {
+			token = c.Value
+		}
+		ctx, err := s.sessions.Load(r.Context(), token)
+		if err != nil {
+			s.serverError(w, r, fmt.Errorf("web: load session: %w", err))
+			return
+		}
+		r = r.WithContext(context.WithValue(ctx, ctxSession, true))
+		held := newBuffered()
+		h.ServeHTTP(held, r)
+		if err := s.saveSession(w, r.Context()); err != nil {
+			s.serverError(w, r.WithContext(withoutSession(r.Context())), fmt.Errorf("web: save session: %w", err))
+			return
+		}
+		held.flush(w)
 	})
-	return s.sessions.LoadAndSave(mark)
+}
+
+// saveSession writes a changed session to the store and its cookie to w.
+func (s *server) saveSession(w http.ResponseWriter, ctx context.Context) error {
+	switch s.sessions.Status(ctx) {
+	case scs.Modified:
+		token, expiry, err := s.sessions.Commit(ctx)
+		if err != nil {
+			return err
+		}
+		s.sessions.WriteSessionCookie(ctx, w, token, expiry)
+	case scs.Destroyed:
+		s.sessions.WriteSessionCookie(ctx, w, "", time.Time{})
+	}
+	return nil
+}
+
+// withoutSession marks ctx as having no usable session, so the page that
+// answers a failed save reads nothing from it.
+func withoutSession(ctx context.Context) context.Context {
+	return context.WithValue(ctx, ctxSession, false)
 }
 
 func hasSession(ctx context.Context) bool {

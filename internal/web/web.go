@@ -129,9 +129,6 @@ func New(o Options) (http.Handler, error) {
 	s.sessions.Cookie.SameSite = http.SameSiteLaxMode
 	s.sessions.Cookie.Secure = s.secure
 	s.sessions.Cookie.Path = "/"
-	s.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
-		s.serverError(w, r, fmt.Errorf("web: session: %w", err))
-	}
 
 	var err error
 	if s.assets, err = loadAssets(); err != nil {
