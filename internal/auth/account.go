@@ -23,7 +23,7 @@ func (s *Service) changeAlive(pc PhoneChange) error {
 
 // StartPhoneChange sends a code to the new number.
 func (s *Service) StartPhoneChange(ctx context.Context, userID, phoneRaw, ip string) (PhoneChange, error) {
-	u, err := s.User(ctx, userID)
+	u, err := s.user(ctx, userID)
 	if err != nil {
 		return PhoneChange{}, err
 	}

@@ -18,11 +18,15 @@ var ctx = context.Background()
 func TestRegistration(t *testing.T) {
 	f := newFixture(t)
 	u := f.register(t, " Ada@Example.com ", "(201) 555-0123")
-	if u.Email != "ada@example.com" || u.Phone != "+12015550123" || !u.MFAEnabled || u.VerifyIdentity == "" {
+	stored, err := f.db.UserByID(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Email != "ada@example.com" || u.Phone != "+12015550123" || !u.MFAEnabled || stored.VerifyIdentity == "" {
 		t.Fatalf("user %+v", u)
 	}
 	// Same email again is refused at step 1.
-	_, err := f.svc.RegisterStart(ctx, RegisterInput{FirstName: "A", LastName: "B", Email: "ada@example.com", Captcha: "ok", IP: "192.0.2.1"})
+	_, err = f.svc.RegisterStart(ctx, RegisterInput{FirstName: "A", LastName: "B", Email: "ada@example.com", Captcha: "ok", IP: "192.0.2.1"})
 	if !errors.Is(err, ErrEmailTaken) {
 		t.Fatalf("duplicate email: %v", err)
 	}
@@ -139,7 +143,7 @@ func TestLoginFlag1(t *testing.T) {
 	u := f.register(t, "ada@example.com", "2015550123")
 	pa := f.login(t, "ADA@example.com")
 	st, err := f.svc.Pending(ctx, pa)
-	if err != nil || st.MaskedPhone != "(***) ***-0123" || !st.User.MFAEnabled {
+	if err != nil || st.MaskedPhone != "(***) ***-0123" || !st.Account.MFAEnabled {
 		t.Fatalf("pending: %+v %v", st, err)
 	}
 	if _, err := f.svc.CheckLoginCode(ctx, pa, "123456"); !errors.Is(err, ErrNoCodeSent) {
@@ -170,7 +174,7 @@ func TestLoginFlag0(t *testing.T) {
 	}
 	pa := f.login(t, "imp@example.com")
 	st, _ := f.svc.Pending(ctx, pa)
-	if st.MaskedPhone != "(***) ***-6053" || st.User.MFAEnabled {
+	if st.MaskedPhone != "(***) ***-6053" || st.Account.MFAEnabled {
 		t.Fatalf("pending %+v", st)
 	}
 	var ve *ValidationError

@@ -6,29 +6,46 @@ import (
 	"time"
 )
 
-// Sentinel errors. Each has one user-facing sentence (see Message); details
-// go to the log, never to the user.
+// Sentinel errors. Their text is for logs; the sentence a person reads is
+// in messages.go (Message).
 var (
-	ErrInvalidCredentials = errors.New("Incorrect email or password.")
-	ErrEmailTaken         = errors.New("An account with this email already exists. Sign in instead.")
-	ErrCaptcha            = errors.New("Please complete the CAPTCHA check.")
-	ErrWrongCode          = errors.New("That code is not correct. Check the code and try again.")
-	ErrCodeExpired        = errors.New("This code has expired. Request a new code.")
-	ErrTooManyChecks      = errors.New("Too many attempts for this code. Wait 10 minutes, then request a new code.")
-	ErrTooManyCodes       = errors.New("Too many wrong codes. Please sign in again.")
-	ErrNumberRefused      = errors.New("We can't send a code to this number.")
-	ErrUnavailable        = errors.New("The verification service is unavailable. Please try again in a minute.")
-	ErrStepExpired        = errors.New("This step has expired. Please start again.")
-	ErrNoCodeSent         = errors.New("Request a code first.")
-	ErrNotVerified        = errors.New("Verify the code sent to the new number first.")
-	ErrMFANotActive       = errors.New("Turn on SMS verification before adding an authenticator app.")
-	ErrDeviceExists       = errors.New("An authenticator app is already set up.")
-	ErrNoDevice           = errors.New("No authenticator app is set up.")
-	ErrCodeReused         = errors.New("This code was already used. Wait for the next code in your app.")
-	ErrEnrollmentLocked   = errors.New("Too many wrong codes. Click Enable to get a new QR code and start again.")
+	ErrInvalidCredentials = errors.New("auth: wrong email or password")
+	ErrEmailTaken         = errors.New("auth: email already has an account")
+	ErrCaptcha            = errors.New("auth: captcha not solved")
+	ErrWrongCode          = errors.New("auth: wrong code")
+	ErrInvalidTOTP        = errors.New("auth: wrong authenticator code at enrollment")
+	ErrCodeExpired        = errors.New("auth: code expired")
+	ErrTooManyChecks      = errors.New("auth: too many checks of one code")
+	ErrTooManyCodes       = errors.New("auth: too many wrong codes in one sign-in")
+	ErrNumberRefused      = errors.New("auth: provider refused the number")
+	ErrUnavailable        = errors.New("auth: verify provider unavailable")
+	ErrStepExpired        = errors.New("auth: step expired")
+	ErrNoCodeSent         = errors.New("auth: no code sent yet")
+	ErrNotVerified        = errors.New("auth: new number not verified")
+	ErrMFANotActive       = errors.New("auth: sms verification is off")
+	ErrDeviceExists       = errors.New("auth: authenticator already set up")
+	ErrNoDevice           = errors.New("auth: no authenticator set up")
+	ErrCodeReused         = errors.New("auth: authenticator code already used")
+	ErrEnrollmentLocked   = errors.New("auth: too many wrong codes at enrollment")
+	// ErrNoAccount means the account is gone (deleted while signed in).
+	ErrNoAccount = errors.New("auth: no such account")
 	// ErrLimited is wrapped by every *LimitError.
-	ErrLimited = errors.New("too many requests")
+	ErrLimited = errors.New("auth: too many requests")
 )
+
+// Ends reports whether err ends the flow it happened in (a sign-in, a
+// registration, a phone change): its state is dropped and the person starts
+// again from the flow's first page.
+func Ends(err error) bool {
+	return errors.Is(err, ErrStepExpired) || errors.Is(err, ErrTooManyCodes)
+}
+
+// EndsEnrollment reports whether err means the authenticator being enrolled
+// is gone, so the person must click Enable again.
+func EndsEnrollment(err error) bool {
+	return errors.Is(err, ErrStepExpired) || errors.Is(err, ErrEnrollmentLocked) ||
+		errors.Is(err, ErrDeviceExists)
+}
 
 // ValidationError reports bad input, one message per form field.
 type ValidationError struct {
@@ -36,7 +53,7 @@ type ValidationError struct {
 }
 
 func (e *ValidationError) Error() string {
-	return fmt.Sprintf("invalid input: %d field(s)", len(e.Fields))
+	return fmt.Sprintf("auth: invalid input: %d field(s)", len(e.Fields))
 }
 
 func invalid(kv ...string) *ValidationError {
@@ -53,33 +70,7 @@ type LimitError struct {
 	RetryAfter time.Duration
 }
 
-func (e *LimitError) Error() string { return "limit: " + e.Reason }
+func (e *LimitError) Error() string { return "auth: limit: " + e.Reason }
 
 // Unwrap makes every LimitError match ErrLimited.
 func (e *LimitError) Unwrap() error { return ErrLimited }
-
-// Message returns the one sentence to show the user for err.
-func Message(err error) string {
-	var le *LimitError
-	if errors.As(err, &le) {
-		return le.Reason
-	}
-	var de *DriftError
-	if errors.As(err, &de) {
-		return de.Error()
-	}
-	var ve *ValidationError
-	if errors.As(err, &ve) {
-		return "Please correct the highlighted fields."
-	}
-	for _, s := range []error{
-		ErrCodeReused, ErrInvalidTOTP, ErrInvalidCredentials, ErrEmailTaken, ErrCaptcha, ErrWrongCode, ErrCodeExpired,
-		ErrTooManyChecks, ErrTooManyCodes, ErrNumberRefused, ErrUnavailable, ErrStepExpired,
-		ErrNoCodeSent, ErrNotVerified, ErrMFANotActive, ErrDeviceExists, ErrNoDevice, ErrEnrollmentLocked,
-	} {
-		if errors.Is(err, s) {
-			return s.Error()
-		}
-	}
-	return "Something went wrong. Please try again."
-}

@@ -130,7 +130,7 @@ func newFixture(t *testing.T) *fixture {
 const testPassword = "a long enough passphrase"
 
 // register runs the whole registration for email with phone.
-func (f *fixture) register(t *testing.T, email, phone string) store.User {
+func (f *fixture) register(t *testing.T, email, phone string) Account {
 	t.Helper()
 	ctx := context.Background()
 	r, err := f.svc.RegisterStart(ctx, RegisterInput{FirstName: "Ada", LastName: "Lovelace", Email: email, Captcha: "ok", IP: "192.0.2.1"})

@@ -119,7 +119,8 @@ func (s *Service) failed(ctx context.Context, userID string, a store.Attempt) {
 
 // LoginState is what the second-factor step shows.
 type LoginState struct {
-	User        store.User
+	Account     Account
+	user        store.User
 	MaskedPhone string // the number on file (flag 0) or registered (flag 1), masked
 	SentTo      string // masked number the last code went to, "" before a send
 	HasTOTP     bool
@@ -144,7 +145,7 @@ func (s *Service) Pending(ctx context.Context, pa PreAuth) (LoginState, error) {
 	if err != nil {
 		return LoginState{}, fmt.Errorf("auth: pending: %w", err)
 	}
-	st := LoginState{User: u, MaskedPhone: s.MaskPhone(u.Phone)}
+	st := LoginState{Account: accountOf(u), user: u, MaskedPhone: s.MaskPhone(u.Phone)}
 	if pa.CodeSent {
 		st.SentTo = s.MaskPhone(pa.Phone)
 	}
@@ -171,8 +172,8 @@ func (s *Service) SendLoginCode(ctx context.Context, pa PreAuth, phoneRaw, ip st
 	if err != nil {
 		return pa, err
 	}
-	to := st.User.Phone
-	if !st.User.MFAEnabled {
+	to := st.user.Phone
+	if !st.user.MFAEnabled {
 		n, m := s.checkPhone(phoneRaw)
 		if m != "" {
 			return pa, invalid("phone", m)
@@ -203,27 +204,27 @@ func (s *Service) ResendLoginCode(ctx context.Context, pa PreAuth, ip string) er
 // sign-in is complete; with the MFA flag off, the confirmed number is saved
 // and the flag turned on. ErrTooManyCodes and ErrStepExpired end the login:
 // the caller drops the pre-auth state.
-func (s *Service) CheckLoginCode(ctx context.Context, pa PreAuth, code string) (store.User, error) {
+func (s *Service) CheckLoginCode(ctx context.Context, pa PreAuth, code string) (Account, error) {
 	st, err := s.Pending(ctx, pa)
 	if err != nil {
-		return store.User{}, err
+		return Account{}, err
 	}
 	if !pa.CodeSent {
-		return store.User{}, ErrNoCodeSent
+		return Account{}, ErrNoCodeSent
 	}
 	c, err := checkDigits("code", code)
 	if err != nil {
-		return store.User{}, err
+		return Account{}, err
 	}
-	return s.secondFactor(ctx, pa, st.User, func() error {
+	return s.secondFactor(ctx, pa, st.user, func() error {
 		if err := s.checkCode(ctx, pa.Phone, c); err != nil {
 			return err
 		}
-		if !st.User.MFAEnabled || st.User.Phone != pa.Phone {
-			if err := s.st.SetPhoneMFA(ctx, st.User.ID, pa.Phone, s.now()); err != nil {
+		if !st.user.MFAEnabled || st.user.Phone != pa.Phone {
+			if err := s.st.SetPhoneMFA(ctx, st.user.ID, pa.Phone, s.now()); err != nil {
 				return fmt.Errorf("auth: enable mfa: %w", err)
 			}
-			st.User.Phone, st.User.MFAEnabled = pa.Phone, true
+			st.user.Phone, st.user.MFAEnabled = pa.Phone, true
 		}
 		return nil
 	})
@@ -233,30 +234,30 @@ func (s *Service) CheckLoginCode(ctx context.Context, pa PreAuth, code string) (
 // attempt is counted against the login and the account before it is checked;
 // a wrong code (ErrWrongCode) may end the login or lock the account; a right
 // one clears the account's failures.
-func (s *Service) secondFactor(ctx context.Context, pa PreAuth, u store.User, check func() error) (store.User, error) {
+func (s *Service) secondFactor(ctx context.Context, pa PreAuth, u store.User, check func() error) (Account, error) {
 	codesKey := "login-codes:" + pa.LoginID
 	w, err := s.st.Hit(ctx, codesKey, 1, s.lim.PreAuthTTL, s.now())
 	if err != nil {
-		return store.User{}, fmt.Errorf("auth: second factor: %w", err)
+		return Account{}, fmt.Errorf("auth: second factor: %w", err)
 	}
 	if w.Count > s.lim.CodesPerLogin {
-		return store.User{}, ErrTooManyCodes
+		return Account{}, ErrTooManyCodes
 	}
 	att, err := s.st.BeginAttempt(ctx, u.ID)
 	if err != nil {
-		return store.User{}, fmt.Errorf("auth: second factor: %w", err)
+		return Account{}, fmt.Errorf("auth: second factor: %w", err)
 	}
 	if s.locked(att) {
 		s.log.Info("second factor refused: account locked", "user", u.ID)
-		return store.User{}, ErrTooManyCodes
+		return Account{}, ErrTooManyCodes
 	}
 	err = check()
 	if err == nil {
 		if err := s.st.ResetAttempts(ctx, u.ID); err != nil {
-			return store.User{}, fmt.Errorf("auth: second factor: %w", err)
+			return Account{}, fmt.Errorf("auth: second factor: %w", err)
 		}
 		s.log.Info("signed in", "user", u.ID)
-		return u, nil
+		return accountOf(u), nil
 	}
 	if !errors.Is(err, ErrWrongCode) {
 		// Not the user's guess (provider down, code expired): give the
@@ -267,11 +268,11 @@ func (s *Service) secondFactor(ctx context.Context, pa PreAuth, u store.User, ch
 		if _, e := s.st.Hit(ctx, codesKey, -1, s.lim.PreAuthTTL, s.now()); e != nil {
 			s.log.Warn("attempt give-back failed", "err", e)
 		}
-		return store.User{}, err
+		return Account{}, err
 	}
 	s.failed(ctx, u.ID, att)
 	if w.Count >= s.lim.CodesPerLogin || att.Count >= s.lim.AccountFailures {
-		return store.User{}, ErrTooManyCodes
+		return Account{}, ErrTooManyCodes
 	}
-	return store.User{}, err
+	return Account{}, err
 }

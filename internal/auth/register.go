@@ -120,29 +120,29 @@ func (s *Service) RegisterResend(ctx context.Context, r Registration, ip string)
 
 // RegisterVerify checks the code and, when the provider approves it, creates
 // the account with the phone verified and the MFA flag on.
-func (s *Service) RegisterVerify(ctx context.Context, r Registration, code string) (store.User, error) {
+func (s *Service) RegisterVerify(ctx context.Context, r Registration, code string) (Account, error) {
 	if err := s.regAlive(r); err != nil {
-		return store.User{}, err
+		return Account{}, err
 	}
 	if !r.CodeSent {
-		return store.User{}, ErrNoCodeSent
+		return Account{}, ErrNoCodeSent
 	}
 	c, err := checkDigits("code", code)
 	if err != nil {
-		return store.User{}, err
+		return Account{}, err
 	}
 	if err := s.checkCode(ctx, r.Phone, c); err != nil {
-		return store.User{}, err
+		return Account{}, err
 	}
 	u, err := s.createUser(ctx, store.User{
 		Email: r.Email, FirstName: r.FirstName, LastName: r.LastName,
 		PasswordHash: r.PasswordHash, Phone: r.Phone, MFAEnabled: true,
 	})
 	if err != nil {
-		return store.User{}, err
+		return Account{}, err
 	}
 	s.log.Info("account created", "user", u.ID)
-	return u, nil
+	return accountOf(u), nil
 }
 
 // createUser gives u its id, its identity at the verify provider and its
@@ -185,7 +185,7 @@ type CreateUserInput struct {
 
 // CreateUser creates an active account with the MFA flag off (the admin
 // import path): its owner sets up SMS verification at the next sign-in.
-func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (store.User, error) {
+func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (Account, error) {
 	first, fm := checkName(in.FirstName, "first name")
 	last, lm := checkName(in.LastName, "last name")
 	email, em := checkEmail(in.Email)
@@ -206,11 +206,15 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (store.Use
 		}
 	}
 	if len(ve.Fields) > 0 {
-		return store.User{}, ve
+		return Account{}, ve
 	}
 	hash, err := s.hasher.Hash(ctx, in.Password)
 	if err != nil {
-		return store.User{}, fmt.Errorf("auth: hash: %w", err)
+		return Account{}, fmt.Errorf("auth: hash: %w", err)
 	}
-	return s.createUser(ctx, store.User{Email: email, FirstName: first, LastName: last, PasswordHash: hash, Phone: num})
+	u, err := s.createUser(ctx, store.User{Email: email, FirstName: first, LastName: last, PasswordHash: hash, Phone: num})
+	if err != nil {
+		return Account{}, err
+	}
+	return accountOf(u), nil
 }

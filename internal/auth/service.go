@@ -131,9 +131,21 @@ func (s *Service) Region() string { return s.region }
 // Limits returns the limits in force.
 func (s *Service) Limits() Limits { return s.lim }
 
-// User returns the account with id.
-func (s *Service) User(ctx context.Context, id string) (store.User, error) {
+// User returns the account with id; ErrNoAccount when it is gone.
+func (s *Service) User(ctx context.Context, id string) (Account, error) {
+	u, err := s.user(ctx, id)
+	if err != nil {
+		return Account{}, err
+	}
+	return accountOf(u), nil
+}
+
+// user returns the stored account with id; ErrNoAccount when it is gone.
+func (s *Service) user(ctx context.Context, id string) (store.User, error) {
 	u, err := s.st.UserByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, fmt.Errorf("auth: user %s: %w", id, ErrNoAccount)
+	}
 	if err != nil {
 		return store.User{}, fmt.Errorf("auth: user: %w", err)
 	}

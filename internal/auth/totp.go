@@ -14,9 +14,6 @@ import (
 	"gatehouse/internal/verify"
 )
 
-// ErrInvalidTOTP is the answer to a wrong code at authenticator enrollment.
-var ErrInvalidTOTP = errors.New("Invalid code. Please try again.")
-
 // replayWindow is how long an accepted authenticator code is remembered: it
 // outlives the accepted steps (the current one and one either side).
 const replayWindow = 3 * time.Minute
@@ -26,6 +23,11 @@ const replayWindow = 3 * time.Minute
 type DriftError struct{ Drift time.Duration }
 
 func (e *DriftError) Error() string {
+	return fmt.Sprintf("auth: wrong authenticator code, device clock off by %v", e.Drift)
+}
+
+// message is the sentence a person reads: what to do about the clock.
+func (e *DriftError) message() string {
 	secs := int(math.Round(math.Abs(e.Drift.Seconds())))
 	dir := "ahead"
 	if e.Drift < 0 {
@@ -56,7 +58,7 @@ type MFAStatus struct {
 
 // Status returns the user's second factors.
 func (s *Service) Status(ctx context.Context, userID string) (MFAStatus, error) {
-	u, err := s.User(ctx, userID)
+	u, err := s.user(ctx, userID)
 	if err != nil {
 		return MFAStatus{}, err
 	}
@@ -78,7 +80,7 @@ func (s *Service) Status(ctx context.Context, userID string) (MFAStatus, error) 
 // MFA is active and who has no confirmed authenticator. A pending factor from
 // an earlier click is deleted at the provider first.
 func (s *Service) StartTOTPEnrollment(ctx context.Context, userID string) (Enrollment, error) {
-	u, err := s.User(ctx, userID)
+	u, err := s.user(ctx, userID)
 	if err != nil {
 		return Enrollment{}, err
 	}
@@ -134,7 +136,7 @@ func (s *Service) ConfirmTOTPEnrollment(ctx context.Context, userID, factorSID, 
 	if err != nil {
 		return ErrInvalidTOTP
 	}
-	u, err := s.User(ctx, userID)
+	u, err := s.user(ctx, userID)
 	if err != nil {
 		return err
 	}
@@ -190,28 +192,28 @@ func (s *Service) spendTOTP(ctx context.Context, userID, code string) error {
 // CheckLoginTOTP checks an authenticator code at sign-in, under the per-IP
 // limit and the caps every second factor shares. A code accepted once is
 // never accepted again for the user.
-func (s *Service) CheckLoginTOTP(ctx context.Context, pa PreAuth, code, ip string) (store.User, error) {
+func (s *Service) CheckLoginTOTP(ctx context.Context, pa PreAuth, code, ip string) (Account, error) {
 	if err := s.take(ctx, "totp-ip:"+s.subject("ip", ip), s.lim.TOTPPerIP, time.Minute,
 		"Too many codes tried from your network. Wait a minute and try again."); err != nil {
-		return store.User{}, err
+		return Account{}, err
 	}
 	st, err := s.Pending(ctx, pa)
 	if err != nil {
-		return store.User{}, err
+		return Account{}, err
 	}
 	c, err := checkDigits("totp_code", code)
 	if err != nil {
-		return store.User{}, err
+		return Account{}, err
 	}
 	dev, err := s.st.TOTPDevice(ctx, pa.UserID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return store.User{}, fmt.Errorf("auth: totp device: %w", err) // a database fault
+		return Account{}, fmt.Errorf("auth: totp device: %w", err) // a database fault
 	}
 	if err != nil || !dev.Confirmed {
-		return store.User{}, ErrNoDevice
+		return Account{}, ErrNoDevice
 	}
-	return s.secondFactor(ctx, pa, st.User, func() error {
-		res, err := s.verifier.ChallengeTOTP(ctx, st.User.VerifyIdentity, dev.FactorSID, c)
+	return s.secondFactor(ctx, pa, st.user, func() error {
+		res, err := s.verifier.ChallengeTOTP(ctx, st.user.VerifyIdentity, dev.FactorSID, c)
 		if err != nil {
 			return s.providerErr("challenge", err)
 		}
@@ -221,7 +223,7 @@ func (s *Service) CheckLoginTOTP(ctx context.Context, pa PreAuth, code, ip strin
 			}
 			return ErrWrongCode
 		}
-		if err := s.spendTOTP(ctx, st.User.ID, c); err != nil {
+		if err := s.spendTOTP(ctx, st.user.ID, c); err != nil {
 			if errors.Is(err, ErrCodeReused) {
 				return fmt.Errorf("%w (%w)", ErrCodeReused, ErrWrongCode)
 			}
@@ -235,7 +237,7 @@ func (s *Service) CheckLoginTOTP(ctx context.Context, pa PreAuth, code, ip strin
 // local link. A factor the provider no longer knows counts as deleted; any
 // other failure keeps the link so the user can retry.
 func (s *Service) RemoveTOTP(ctx context.Context, userID string) error {
-	u, err := s.User(ctx, userID)
+	u, err := s.user(ctx, userID)
 	if err != nil {
 		return err
 	}
@@ -263,7 +265,7 @@ const backupAlphabet = "0123456789abcdefghjkmnpqrstvwxyz"
 // GenerateBackupCodes makes a fresh set of 10 one-time codes of 60 bits each,
 // shown as xxxx-xxxx-xxxx, and replaces the old set atomically.
 func (s *Service) GenerateBackupCodes(ctx context.Context, userID string) ([]string, error) {
-	u, err := s.User(ctx, userID)
+	u, err := s.user(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -320,15 +322,15 @@ func (s *Service) backupHash(userID, code string) string {
 
 // CheckLoginBackup spends a backup code at sign-in, under the caps every
 // second factor shares.
-func (s *Service) CheckLoginBackup(ctx context.Context, pa PreAuth, code string) (store.User, error) {
+func (s *Service) CheckLoginBackup(ctx context.Context, pa PreAuth, code string) (Account, error) {
 	st, err := s.Pending(ctx, pa)
 	if err != nil {
-		return store.User{}, err
+		return Account{}, err
 	}
 	if n := normalizeBackup(code); len(n) != 12 {
-		return store.User{}, invalid("code", "Enter one of your backup codes, like k7qm-2x9p-4tvr.")
+		return Account{}, invalid("code", "Enter one of your backup codes, like k7qm-2x9p-4tvr.")
 	}
-	return s.secondFactor(ctx, pa, st.User, func() error {
+	return s.secondFactor(ctx, pa, st.user, func() error {
 		ok, err := s.st.UseBackupCode(ctx, pa.UserID, s.backupHash(pa.UserID, code), s.now())
 		if err != nil {
 			return fmt.Errorf("auth: backup code: %w", err)

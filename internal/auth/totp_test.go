@@ -278,7 +278,7 @@ func TestTOTPEnrollmentLockout(t *testing.T) {
 		}
 	}
 	err = f.svc.ConfirmTOTPEnrollment(ctx, u.ID, e.FactorSID, totpCode(t, e.Secret, f.clock.Now()))
-	if !errors.Is(err, ErrEnrollmentLocked) || Message(err) != ErrEnrollmentLocked.Error() {
+	if !errors.Is(err, ErrEnrollmentLocked) || Message(err) != "Too many wrong codes. Click Enable to get a new QR code and start again." {
 		t.Fatalf("spent factor: %v", err)
 	}
 	// Enable again gives a fresh factor that works.

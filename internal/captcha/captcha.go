@@ -13,11 +13,8 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"time"
-
-	"gatehouse/internal/store"
 )
 
 // Captcha checks a token a browser sent in the form field "captcha".
@@ -32,11 +29,11 @@ type Captcha interface {
 	SiteKey() string
 }
 
-// Spender records one-time values; *store.DB implements it. SpendToken must
-// return an error wrapping store.ErrConflict when hash was already spent and
-// has not expired yet.
+// Spender records one-time values; *store.DB implements it. SpendOnce
+// returns fresh=false, and no error, when hash was already spent and has
+// not expired yet; an error means the record could not be made.
 type Spender interface {
-	SpendToken(ctx context.Context, hash string, expires, now time.Time) error
+	SpendOnce(ctx context.Context, hash string, expires, now time.Time) (fresh bool, err error)
 }
 
 // minKeyLen is the shortest HMAC key accepted; keys.Ring derives 32 bytes.
@@ -52,13 +49,12 @@ func macHex(key []byte, msg string) string {
 // spend marks value as used until expires, keyed by an HMAC so the store
 // never holds a usable token.
 func spend(ctx context.Context, s Spender, usedKey []byte, value string, expires, now time.Time) error {
-	err := s.SpendToken(ctx, macHex(usedKey, value), expires, now)
+	fresh, err := s.SpendOnce(ctx, macHex(usedKey, value), expires, now)
 	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, store.ErrConflict):
-		return fmt.Errorf("captcha: token spent before: %w", ErrReused)
-	default:
+	case err != nil:
 		return fmt.Errorf("captcha: spend token: %w: %w", ErrUnavailable, err)
+	case !fresh:
+		return fmt.Errorf("captcha: token spent before: %w", ErrReused)
 	}
+	return nil
 }

@@ -5,14 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
-
-	"gatehouse/internal/store"
 )
 
 // fakeSpender is an in-memory Spender with the store's contract: a hash can
@@ -26,18 +23,18 @@ type fakeSpender struct {
 
 func newFakeSpender() *fakeSpender { return &fakeSpender{spent: map[string]time.Time{}} }
 
-func (f *fakeSpender) SpendToken(_ context.Context, hash string, expires, now time.Time) error {
+func (f *fakeSpender) SpendOnce(_ context.Context, hash string, expires, now time.Time) (bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
 	if f.err != nil {
-		return f.err
+		return false, f.err
 	}
 	if old, ok := f.spent[hash]; ok && old.After(now) {
-		return fmt.Errorf("fake: %w", store.ErrConflict)
+		return false, nil
 	}
 	f.spent[hash] = expires
-	return nil
+	return true, nil
 }
 
 // clock is a settable test clock.

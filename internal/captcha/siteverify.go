@@ -13,13 +13,6 @@ import (
 	"time"
 )
 
-// Default siteverify endpoints, by kind.
-var defaultVerifyURLs = map[string]string{
-	"recaptcha": "https://www.google.com/recaptcha/api/siteverify",
-	"hcaptcha":  "https://api.hcaptcha.com/siteverify",
-	"turnstile": "https://challenges.cloudflare.com/turnstile/v0/siteverify",
-}
-
 const (
 	// DefaultSiteverifyTimeout bounds a provider call when no Client is given.
 	DefaultSiteverifyTimeout = 10 * time.Second
@@ -63,8 +56,9 @@ type verifyAnswer struct {
 // NewSiteverify returns a Captcha backed by a provider's siteverify API.
 func NewSiteverify(o SiteverifyOptions) (*Siteverify, error) {
 	var errs []error
-	defaultURL, known := defaultVerifyURLs[o.Kind]
-	if !known {
+	p, known := Lookup(o.Kind)
+	defaultURL := p.VerifyURL
+	if !known || defaultURL == "" {
 		errs = append(errs, fmt.Errorf("captcha: unknown kind %q (want recaptcha, hcaptcha or turnstile)", o.Kind))
 	}
 	if o.SiteKey == "" {

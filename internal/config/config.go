@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"gatehouse/internal/captcha"
 )
 
 // Config is every setting of the portal.
@@ -194,17 +196,15 @@ func Load(getenv func(string) string, args []string) (Config, error) {
 	default:
 		bad("GATEHOUSE_LOG_LEVEL", "must be debug, info, warn or error")
 	}
-	switch c.Captcha {
-	case "pow":
-	case "recaptcha", "hcaptcha", "turnstile":
+	if p, known := captcha.Lookup(c.Captcha); !known {
+		bad("GATEHOUSE_CAPTCHA", "must be one of %s, got %q", strings.Join(captcha.Kinds(), ", "), c.Captcha)
+	} else if p.VerifyURL != "" {
 		if c.CaptchaSiteKey == "" {
 			bad("GATEHOUSE_CAPTCHA_SITE_KEY", "is required with GATEHOUSE_CAPTCHA=%s", c.Captcha)
 		}
 		if c.CaptchaSecret == "" {
 			bad("GATEHOUSE_CAPTCHA_SECRET", "is required with GATEHOUSE_CAPTCHA=%s", c.Captcha)
 		}
-	default:
-		bad("GATEHOUSE_CAPTCHA", "must be pow, recaptcha, hcaptcha or turnstile, got %q", c.Captcha)
 	}
 	if c.CaptchaURL != "" {
 		if u, err := url.Parse(c.CaptchaURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -63,6 +64,17 @@ func (d *DB) SpendToken(ctx context.Context, hash string, expires, now time.Time
 		return fmt.Errorf("store: spend token: %w", ErrConflict)
 	}
 	return nil
+}
+
+// SpendOnce is SpendToken for callers that must tell "spent before" from
+// a fault without knowing this package: fresh is false when hash was
+// spent before and has not expired.
+func (d *DB) SpendOnce(ctx context.Context, hash string, expires, now time.Time) (fresh bool, err error) {
+	err = d.SpendToken(ctx, hash, expires, now)
+	if errors.Is(err, ErrConflict) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // Sweep deletes expired counters, spent tokens, sessions and the embedded

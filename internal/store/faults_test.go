@@ -123,6 +123,10 @@ func faultCalls(d *DB) map[string]func(ctx context.Context) error {
 		"Peek":          func(ctx context.Context) error { _, err := d.Peek(ctx, "k", now); return err },
 		"SpendToken":    func(ctx context.Context) error { return d.SpendToken(ctx, "h", now.Add(time.Minute), now) },
 		"Sweep":         func(ctx context.Context) error { return d.Sweep(ctx, now) },
+		"SpendOnce": func(ctx context.Context) error {
+			_, err := d.SpendOnce(ctx, "h", now.Add(time.Minute), now)
+			return err
+		},
 		"TOTPDevice":    func(ctx context.Context) error { _, err := d.TOTPDevice(ctx, u.ID); return err },
 		"SavePendingDevice": func(ctx context.Context) error {
 			return d.SavePendingDevice(ctx, u.ID, "YF1", now)

@@ -11,11 +11,7 @@ import (
 // accountPage serves GET /account: profile, phone number, authenticator
 // app, backup codes and MFA status.
 func (s *server) accountPage(w http.ResponseWriter, r *http.Request, v visitor) {
-	vw, ok := s.accountView(w, r, v, "Account settings")
-	if !ok {
-		return
-	}
-	s.render(w, r, http.StatusOK, "account", vw)
+	s.show(w, r, "account", func() (*view, error) { return s.accountView(r.Context(), v, "Account settings") })
 }
 
 // phoneChange returns the phone number change in progress, if any.
@@ -39,40 +35,46 @@ func (s *server) withPhoneChange(h func(http.ResponseWriter, *http.Request, visi
 
 // phoneView is a page of the phone change: the number in force and, once
 // a code was sent, the new one.
-func (s *server) phoneView(w http.ResponseWriter, r *http.Request, v visitor, title string) (*view, bool) {
-	vw, ok := s.memberView(w, r, v, title)
-	if !ok {
-		return nil, false
+func (s *server) phoneView(ctx context.Context, v visitor, title string) (*view, error) {
+	vw, err := s.memberView(ctx, v, title)
+	if err != nil {
+		return nil, err
 	}
 	vw.OldMasked, vw.Masked = vw.Masked, ""
-	if pc, ok := s.phoneChange(r.Context()); ok {
+	if pc, ok := s.phoneChange(ctx); ok {
 		vw.Masked = s.auth.MaskPhone(pc.Phone)
 	}
-	return vw, true
+	return vw, nil
 }
 
-// phoneFailed answers an error of the phone change: an expired change
-// starts over; anything else re-renders page.
-func (s *server) phoneFailed(w http.ResponseWriter, r *http.Request, v visitor, page, title string, err error) {
-	if errors.Is(err, auth.ErrStepExpired) {
-		s.sessions.Remove(r.Context(), keyPhoneChange)
-		s.restart(w, r, "/account/phone", auth.Message(err))
+// show renders page with the view build makes, or answers why it cannot.
+func (s *server) show(w http.ResponseWriter, r *http.Request, page string, build func() (*view, error)) {
+	vw, err := build()
+	if err != nil {
+		s.fail(w, r, err, step{})
 		return
 	}
-	vw, ok := s.phoneView(w, r, v, title)
-	if !ok {
-		return
-	}
-	s.fail(w, r, page, vw, err)
+	s.render(w, r, http.StatusOK, page, vw)
+}
+
+// phoneStep is a page of the phone change as a step of its flow; form
+// keeps what the visitor typed.
+func (s *server) phoneStep(r *http.Request, v visitor, page, title string, form map[string]string) step {
+	return step{page: page, flow: s.flows.phone, view: func() (*view, error) {
+		vw, err := s.phoneView(r.Context(), v, title)
+		if err != nil {
+			return nil, err
+		}
+		for k, val := range form {
+			vw.Form[k] = val
+		}
+		return vw, nil
+	}}
 }
 
 // phonePage serves GET /account/phone: the form for the new number.
 func (s *server) phonePage(w http.ResponseWriter, r *http.Request, v visitor) {
-	vw, ok := s.phoneView(w, r, v, "Change phone number")
-	if !ok {
-		return
-	}
-	s.render(w, r, http.StatusOK, "account_phone", vw)
+	s.show(w, r, "account_phone", func() (*view, error) { return s.phoneView(r.Context(), v, "Change phone number") })
 }
 
 // phoneStart serves POST /account/phone: a code goes to the new number.
@@ -85,12 +87,7 @@ func (s *server) phoneStart(w http.ResponseWriter, r *http.Request, v visitor) {
 	}
 	pc, err := s.auth.StartPhoneChange(ctx, v.userID, f.get("phone"), ipOf(ctx))
 	if err != nil {
-		vw, ok := s.phoneView(w, r, v, "Change phone number")
-		if !ok {
-			return
-		}
-		vw.Form["phone"] = f.get("phone")
-		s.fail(w, r, "account_phone", vw, err)
+		s.fail(w, r, err, s.phoneStep(r, v, "account_phone", "Change phone number", map[string]string{"phone": f.get("phone")}))
 		return
 	}
 	s.sessions.Put(ctx, keyPhoneChange, pc)
@@ -99,11 +96,7 @@ func (s *server) phoneStart(w http.ResponseWriter, r *http.Request, v visitor) {
 
 // phoneVerifyPage serves GET /account/phone/verify.
 func (s *server) phoneVerifyPage(w http.ResponseWriter, r *http.Request, v visitor, _ auth.PhoneChange) {
-	vw, ok := s.phoneView(w, r, v, "Verify your new number")
-	if !ok {
-		return
-	}
-	s.render(w, r, http.StatusOK, "account_phone_verify", vw)
+	s.show(w, r, "account_phone_verify", func() (*view, error) { return s.phoneView(r.Context(), v, "Verify your new number") })
 }
 
 // phoneVerify serves POST /account/phone/verify.
@@ -115,7 +108,7 @@ func (s *server) phoneVerify(w http.ResponseWriter, r *http.Request, v visitor, 
 	}
 	pc, err := s.auth.VerifyPhoneChange(ctx, pc, f.get("code"))
 	if err != nil {
-		s.phoneFailed(w, r, v, "account_phone_verify", "Verify your new number", err)
+		s.fail(w, r, err, s.phoneStep(r, v, "account_phone_verify", "Verify your new number", nil))
 		return
 	}
 	s.sessions.Put(ctx, keyPhoneChange, pc)
@@ -126,7 +119,7 @@ func (s *server) phoneVerify(w http.ResponseWriter, r *http.Request, v visitor, 
 func (s *server) phoneResend(w http.ResponseWriter, r *http.Request, v visitor, pc auth.PhoneChange) {
 	ctx := r.Context()
 	if err := s.auth.ResendPhoneChange(ctx, pc, ipOf(ctx)); err != nil {
-		s.phoneFailed(w, r, v, "account_phone_verify", "Verify your new number", err)
+		s.fail(w, r, err, s.phoneStep(r, v, "account_phone_verify", "Verify your new number", nil))
 		return
 	}
 	s.sessions.Put(ctx, keyFlash, "We sent you a new code.")
@@ -139,28 +132,24 @@ func (s *server) phoneConfirmPage(w http.ResponseWriter, r *http.Request, v visi
 		http.Redirect(w, r, "/account/phone/verify", http.StatusSeeOther)
 		return
 	}
-	vw, ok := s.phoneView(w, r, v, "Confirm your new number")
-	if !ok {
-		return
-	}
-	s.render(w, r, http.StatusOK, "account_phone_confirm", vw)
+	s.show(w, r, "account_phone_confirm", func() (*view, error) { return s.phoneView(r.Context(), v, "Confirm your new number") })
 }
 
 // phoneConfirm serves POST /account/phone/confirm: the verified number
 // replaces the old one.
 func (s *server) phoneConfirm(w http.ResponseWriter, r *http.Request, v visitor, pc auth.PhoneChange) {
 	ctx := r.Context()
-	err := s.auth.ConfirmPhoneChange(ctx, v.userID, pc)
-	switch {
-	case err == nil:
-		s.sessions.Remove(ctx, keyPhoneChange)
-		s.sessions.Put(ctx, keyFlash, "Your phone number has been updated.")
-		http.Redirect(w, r, "/account", http.StatusSeeOther)
-	case errors.Is(err, auth.ErrNotVerified):
-		s.restart(w, r, "/account/phone/verify", auth.Message(err))
-	default:
-		s.phoneFailed(w, r, v, "account_phone_confirm", "Confirm your new number", err)
+	if err := s.auth.ConfirmPhoneChange(ctx, v.userID, pc); err != nil {
+		at := s.phoneStep(r, v, "account_phone_confirm", "Confirm your new number", nil)
+		if errors.Is(err, auth.ErrNotVerified) {
+			at.redirect = "/account/phone/verify"
+		}
+		s.fail(w, r, err, at)
+		return
 	}
+	s.sessions.Remove(ctx, keyPhoneChange)
+	s.sessions.Put(ctx, keyFlash, "Your phone number has been updated.")
+	http.Redirect(w, r, "/account", http.StatusSeeOther)
 }
 
 // phoneCancel serves POST /account/phone/cancel: the change in progress is

@@ -7,12 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
-	"time"
-
-	"gatehouse/internal/auth"
-	"gatehouse/internal/store"
 )
 
 // The JSON endpoints of the authenticator and backup-code flows. They read
@@ -35,37 +30,6 @@ type apiInput struct {
 
 // apiHandler is a handler of a JSON endpoint.
 type apiHandler func(w http.ResponseWriter, r *http.Request, v visitor, in apiInput)
-
-// acceptsHTML reports whether the client asked for a page: browsers send
-// "text/html" first when they submit a form; fetch and API clients don't.
-func acceptsHTML(r *http.Request) bool {
-	return strings.Contains(r.Header.Get("Accept"), "text/html")
-}
-
-// acceptsJSON reports whether the client asked for JSON and not a page.
-func acceptsJSON(r *http.Request) bool {
-	a := r.Header.Get("Accept")
-	return strings.Contains(a, "application/json") && !strings.Contains(a, "text/html")
-}
-
-// api serves h to visitors at stage need. htmlByDefault says whether the
-// endpoint answers pages unless asked for JSON (POST /login/mfa/backup) or
-// JSON unless asked for a page (the seed's four endpoints and backup code
-// generation).
-func (s *server) api(need stage, htmlByDefault bool, h apiHandler) http.Handler {
-	return s.withSession(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		in, html, ok := s.readFields(w, r, htmlByDefault)
-		if !ok {
-			return
-		}
-		v := s.who(r.Context())
-		if v.stage != need {
-			s.apiRefuse(w, r, v.stage, html)
-			return
-		}
-		h(w, r, v, apiInput{fields: in, html: html})
-	}))
-}
 
 // wantsHTML decides how to answer a request to a JSON endpoint.
 func wantsHTML(r *http.Request, in fields, htmlByDefault bool) bool {
@@ -141,24 +105,6 @@ func (s *server) readFields(w http.ResponseWriter, r *http.Request, htmlByDefaul
 	return in, wantsHTML(r, in, htmlByDefault), true
 }
 
-// apiRefuse answers a request whose session is at the wrong stage: a page
-// request goes where the visitor stands, as the page gates do; a JSON one
-// gets 401 (not signed in) or 403 with the page to go to.
-func (s *server) apiRefuse(w http.ResponseWriter, r *http.Request, st stage, html bool) {
-	to, status, msg := "/login", http.StatusUnauthorized, "Please sign in first."
-	switch st {
-	case signedIn:
-		to, status, msg = "/dashboard", http.StatusForbidden, "You are already signed in."
-	case pending:
-		to, status, msg = "/login/mfa", http.StatusForbidden, "Finish signing in first."
-	}
-	if html {
-		http.Redirect(w, r, to, http.StatusSeeOther)
-		return
-	}
-	writeJSON(w, status, map[string]any{"error": msg, "redirect_url": to})
-}
-
 // writeJSON writes v as the JSON response. Cache-Control: no-store is set
 // for every response by the headers middleware.
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -171,62 +117,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = w.Write(append(b, '\n'))
-}
-
-// classify maps a domain error of the authenticator and backup-code flows
-// to a status, the sentence to show and, for limits, when to retry. ok is
-// false for errors no user input should cause.
-func classify(err error) (status int, msg string, retry time.Duration, ok bool) {
-	msg = auth.Message(err)
-	var ve *auth.ValidationError
-	var le *auth.LimitError
-	switch {
-	case errors.As(err, &le):
-		return http.StatusTooManyRequests, le.Reason, le.RetryAfter, true
-	case errors.As(err, &ve):
-		for _, m := range ve.Fields {
-			msg = m
-		}
-		return http.StatusBadRequest, msg, 0, true
-	case errors.Is(err, auth.ErrTooManyChecks):
-		return http.StatusTooManyRequests, msg, 0, true
-	case errors.Is(err, auth.ErrWrongCode), errors.Is(err, auth.ErrInvalidTOTP), errors.Is(err, auth.ErrCodeExpired),
-		errors.Is(err, auth.ErrTooManyCodes), errors.Is(err, auth.ErrEnrollmentLocked), errors.Is(err, auth.ErrStepExpired):
-		return http.StatusBadRequest, msg, 0, true
-	case errors.Is(err, auth.ErrMFANotActive), errors.Is(err, auth.ErrNoDevice):
-		return http.StatusForbidden, msg, 0, true
-	case errors.Is(err, auth.ErrDeviceExists):
-		return http.StatusConflict, msg, 0, true
-	case errors.Is(err, auth.ErrUnavailable):
-		return http.StatusServiceUnavailable, msg, 0, true
-	}
-	return 0, "", 0, false
-}
-
-// apiFail answers a refused JSON request with {"error": …} and any extra
-// members; errors no input should cause are logged and answered 500.
-func (s *server) apiFail(w http.ResponseWriter, r *http.Request, err error, extra map[string]any) {
-	if errors.Is(err, store.ErrUnavailable) {
-		s.log.Warn("step failed: database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
-		s.unavailable(w, r)
-		return
-	}
-	status, msg, retry, ok := classify(err)
-	if !ok {
-		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		writeJSON(w, http.StatusInternalServerError,
-			map[string]any{"error": "Something went wrong on our side. Please try again in a moment."})
-		return
-	}
-	if status == http.StatusServiceUnavailable {
-		s.log.Warn("step failed: provider unavailable", "path", r.URL.Path, "err", err)
-	}
-	if retry > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int((retry+time.Second-1)/time.Second)))
-	}
-	body := map[string]any{"error": msg}
-	for k, v := range extra {
-		body[k] = v
-	}
-	writeJSON(w, status, body)
 }

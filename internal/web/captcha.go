@@ -12,28 +12,17 @@ type captchaView struct {
 	SiteKey string
 	Script  string // the provider's script URL; "" for pow
 	Class   string // the provider's widget class
+	Field   string // the form field the provider's widget fills; "" for pow
 }
 
 // captchaFields are the form fields a CAPTCHA token may arrive in: ours,
 // and the one the configured provider's widget fills by itself.
 func (s *server) captchaFields() []string {
 	f := []string{"captcha"}
-	if p := s.providerField(); p != "" {
+	if p := s.provider.ResponseField; p != "" {
 		f = append(f, p)
 	}
 	return f
-}
-
-func (s *server) providerField() string {
-	switch s.captcha.Kind() {
-	case "recaptcha":
-		return "g-recaptcha-response"
-	case "hcaptcha":
-		return "h-captcha-response"
-	case "turnstile":
-		return "cf-turnstile-response"
-	}
-	return ""
 }
 
 // captchaToken returns the token of a submitted form.
@@ -41,7 +30,7 @@ func (s *server) captchaToken(f form) string {
 	if t := f.get("captcha"); t != "" {
 		return t
 	}
-	if p := s.providerField(); p != "" {
+	if p := s.provider.ResponseField; p != "" {
 		return f.get(p)
 	}
 	return ""
@@ -49,16 +38,9 @@ func (s *server) captchaToken(f form) string {
 
 // captchaWidget returns the widget for a page whose form needs a CAPTCHA.
 func (s *server) captchaWidget() *captchaView {
-	c := &captchaView{Kind: s.captcha.Kind(), SiteKey: s.captcha.SiteKey()}
-	switch c.Kind {
-	case "recaptcha":
-		c.Script, c.Class = "https://www.google.com/recaptcha/api.js", "g-recaptcha"
-	case "hcaptcha":
-		c.Script, c.Class = "https://js.hcaptcha.com/1/api.js", "h-captcha"
-	case "turnstile":
-		c.Script, c.Class = "https://challenges.cloudflare.com/turnstile/v0/api.js", "cf-turnstile"
-	}
-	return c
+	p := s.provider
+	return &captchaView{Kind: p.Kind, SiteKey: s.captcha.SiteKey(), Script: p.ScriptURL, Class: p.WidgetClass,
+		Field: p.ResponseField}
 }
 
 // captchaChallenge serves GET /captcha/challenge: a fresh signed

@@ -1,11 +1,10 @@
 package web
 
 import (
-	"errors"
+	"context"
 	"net/http"
 
 	"gatehouse/internal/auth"
-	"gatehouse/internal/store"
 )
 
 // methodName names a second factor as people read it.
@@ -21,32 +20,22 @@ func methodName(m string) string {
 	return m
 }
 
-// memberView loads the signed-in account into a view. When the account is
-// gone it ends the session, answers the request and returns false.
-func (s *server) memberView(w http.ResponseWriter, r *http.Request, v visitor, title string) (*view, bool) {
-	u, err := s.auth.User(r.Context(), v.userID)
-	if errors.Is(err, store.ErrNotFound) {
-		s.endSignIn(r.Context())
-		s.restart(w, r, "/login", "Your session has ended. Please sign in again.")
-		return nil, false
-	}
+// memberView loads the signed-in account into a view. An account gone
+// meanwhile is auth.ErrNoAccount, which ends the sign-in (flows.member).
+func (s *server) memberView(ctx context.Context, v visitor, title string) (*view, error) {
+	u, err := s.auth.User(ctx, v.userID)
 	if err != nil {
-		s.serverError(w, r, err)
-		return nil, false
+		return nil, err
 	}
 	vw := newView(title)
 	vw.FirstName, vw.LastName, vw.Email = u.FirstName, u.LastName, u.Email
 	vw.Masked = s.auth.MaskPhone(u.Phone)
 	vw.MFAEnabled = u.MFAEnabled
 	vw.Method = methodName(v.method)
-	return vw, true
+	return vw, nil
 }
 
 // dashboard serves GET /dashboard.
 func (s *server) dashboard(w http.ResponseWriter, r *http.Request, v visitor) {
-	vw, ok := s.memberView(w, r, v, "Dashboard")
-	if !ok {
-		return
-	}
-	s.render(w, r, http.StatusOK, "dashboard", vw)
+	s.show(w, r, "dashboard", func() (*view, error) { return s.memberView(r.Context(), v, "Dashboard") })
 }

@@ -34,10 +34,12 @@ func (s *server) login(w http.ResponseWriter, r *http.Request, _ visitor) {
 		Email: f.get("email"), Password: f.get("password"), Captcha: s.captchaToken(f), IP: ipOf(ctx),
 	})
 	if err != nil {
-		v := s.loginView()
-		v.Form["email"] = f.get("email")
-		v.Next = next
-		s.fail(w, r, "login", v, err)
+		s.fail(w, r, err, step{page: "login", view: func() (*view, error) {
+			v := s.loginView()
+			v.Form["email"] = f.get("email")
+			v.Next = next
+			return v, nil
+		}})
 		return
 	}
 	if err := s.sessions.RenewToken(ctx); err != nil {

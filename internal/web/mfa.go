@@ -2,45 +2,44 @@ package web
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 
 	"gatehouse/internal/auth"
 )
 
-// endLogin drops a pre-auth login that cannot go on (expired, or too many
-// wrong codes) and sends the visitor back to the password step with the
-// reason; any other error is a 500.
-func (s *server) endLogin(w http.ResponseWriter, r *http.Request, err error) {
-	if !restarts(err) {
-		s.serverError(w, r, err)
-		return
-	}
-	s.dropPreAuth(r.Context())
-	s.restart(w, r, "/login", auth.Message(err))
-}
-
 // mfaView is the method chooser (MFA flag 1) or the phone set-up (flag 0),
 // drawn as a dialog over the dimmed login page.
 func mfaView(st auth.LoginState) *view {
 	v := newView("Choose verification method")
-	if !st.User.MFAEnabled {
+	if !st.Account.MFAEnabled {
 		v.Title = "Set up two-factor authentication"
 	}
 	v.BodyClass = "has-dialog"
-	v.Setup = !st.User.MFAEnabled
+	v.Setup = !st.Account.MFAEnabled
 	v.Masked = st.MaskedPhone
 	v.HasTOTP = st.HasTOTP
 	v.BackupCodes = st.BackupCodes
 	return v
 }
 
+// loginStep is a step of the second factor whose page is drawn from the
+// pre-auth login as it stands.
+func (s *server) loginStep(ctx context.Context, v visitor, page string, build func(auth.LoginState) *view) step {
+	return step{page: page, flow: s.flows.login, view: func() (*view, error) {
+		st, err := s.auth.Pending(ctx, v.pre)
+		if err != nil {
+			return nil, err
+		}
+		return build(st), nil
+	}}
+}
+
 // mfaPage serves GET /login/mfa.
 func (s *server) mfaPage(w http.ResponseWriter, r *http.Request, v visitor) {
 	st, err := s.auth.Pending(r.Context(), v.pre)
 	if err != nil {
-		s.endLogin(w, r, err)
+		s.fail(w, r, err, step{flow: s.flows.login})
 		return
 	}
 	s.render(w, r, http.StatusOK, "login_mfa", mfaView(st))
@@ -70,23 +69,21 @@ func (s *server) sendLoginCode(w http.ResponseWriter, r *http.Request, v visitor
 	}
 	st, err := s.auth.Pending(ctx, v.pre)
 	if err != nil {
-		s.endLogin(w, r, err)
+		s.fail(w, r, err, step{flow: s.flows.login})
 		return
 	}
-	if setup == st.User.MFAEnabled {
+	if setup == st.Account.MFAEnabled {
 		// The other popup's form: show the one that applies.
 		http.Redirect(w, r, "/login/mfa", http.StatusSeeOther)
 		return
 	}
 	pa, err := s.auth.SendLoginCode(ctx, v.pre, phone, ipOf(ctx))
 	if err != nil {
-		if restarts(err) {
-			s.endLogin(w, r, err)
-			return
-		}
-		mv := mfaView(st)
-		mv.Form["phone"] = phone
-		s.fail(w, r, "login_mfa", mv, err)
+		s.fail(w, r, err, s.loginStep(ctx, v, "login_mfa", func(st auth.LoginState) *view {
+			mv := mfaView(st)
+			mv.Form["phone"] = phone
+			return mv
+		}))
 		return
 	}
 	s.sessions.Put(ctx, keyPreAuth, pa)
@@ -108,7 +105,7 @@ func (s *server) mfaCodePage(w http.ResponseWriter, r *http.Request, v visitor) 
 	}
 	st, err := s.auth.Pending(r.Context(), v.pre)
 	if err != nil {
-		s.endLogin(w, r, err)
+		s.fail(w, r, err, step{flow: s.flows.login})
 		return
 	}
 	s.render(w, r, http.StatusOK, "login_mfa_code", codeView(st))
@@ -123,29 +120,11 @@ func (s *server) mfaCode(w http.ResponseWriter, r *http.Request, v visitor) {
 		return
 	}
 	u, err := s.auth.CheckLoginCode(ctx, v.pre, f.get("code"))
-	switch {
-	case err == nil:
-	case restarts(err):
-		s.endLogin(w, r, err)
-		return
-	case errors.Is(err, auth.ErrNoCodeSent):
-		http.Redirect(w, r, "/login/mfa", http.StatusSeeOther)
-		return
-	default:
-		st, perr := s.auth.Pending(ctx, v.pre)
-		if perr != nil {
-			s.endLogin(w, r, perr)
-			return
-		}
-		s.fail(w, r, "login_mfa_code", codeView(st), err)
-		return
-	}
-	to, err := s.completeLogin(ctx, u.ID, auth.MethodSMS)
 	if err != nil {
-		s.serverError(w, r, err)
+		s.fail(w, r, err, s.loginStep(ctx, v, "login_mfa_code", codeView))
 		return
 	}
-	http.Redirect(w, r, to, http.StatusSeeOther)
+	s.secondFactorPassed(w, r, apiInput{html: true}, u.ID, auth.MethodSMS)
 }
 
 // completeLogin ends a pre-auth login whose second factor passed: the
@@ -163,24 +142,27 @@ func (s *server) completeLogin(ctx context.Context, userID, method string) (stri
 	return to, nil
 }
 
+// secondFactorPassed signs the visitor in (see completeLogin) and sends
+// them on: a redirect for a form post, the URL in JSON for the script.
+func (s *server) secondFactorPassed(w http.ResponseWriter, r *http.Request, in apiInput, userID, method string) {
+	to, err := s.completeLogin(r.Context(), userID, method)
+	switch {
+	case err != nil:
+		s.serverError(w, r, err)
+	case in.html:
+		http.Redirect(w, r, to, http.StatusSeeOther)
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"success": true, "redirect_url": to})
+	}
+}
+
 // mfaResend serves POST /login/mfa/resend.
 func (s *server) mfaResend(w http.ResponseWriter, r *http.Request, v visitor) {
 	ctx := r.Context()
-	err := s.auth.ResendLoginCode(ctx, v.pre, ipOf(ctx))
-	switch {
-	case err == nil:
-		s.sessions.Put(ctx, keyFlash, "We sent you a new code.")
-		http.Redirect(w, r, "/login/mfa/code", http.StatusSeeOther)
-	case restarts(err):
-		s.endLogin(w, r, err)
-	case errors.Is(err, auth.ErrNoCodeSent):
-		http.Redirect(w, r, "/login/mfa", http.StatusSeeOther)
-	default:
-		st, perr := s.auth.Pending(ctx, v.pre)
-		if perr != nil {
-			s.endLogin(w, r, perr)
-			return
-		}
-		s.fail(w, r, "login_mfa_code", codeView(st), err)
+	if err := s.auth.ResendLoginCode(ctx, v.pre, ipOf(ctx)); err != nil {
+		s.fail(w, r, err, s.loginStep(ctx, v, "login_mfa_code", codeView))
+		return
 	}
+	s.sessions.Put(ctx, keyFlash, "We sent you a new code.")
+	http.Redirect(w, r, "/login/mfa/code", http.StatusSeeOther)
 }

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"gatehouse/internal/captcha"
 )
 
 // ctxKey keys the request context values of this package.
@@ -71,25 +73,11 @@ func (c *cacheWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
 
 // contentSecurityPolicy returns the policy for the configured CAPTCHA: the
 // strict default, plus the origins of a third-party widget.
-func contentSecurityPolicy(kind string) string {
-	script := []string{"'self'"}
-	style := []string{"'self'"}
-	connect := []string{"'self'"}
-	var frame []string
-	switch kind {
-	case "recaptcha":
-		script = append(script, "https://www.google.com/recaptcha/", "https://www.gstatic.com/recaptcha/")
-		frame = []string{"https://www.google.com/recaptcha/", "https://recaptcha.google.com/recaptcha/"}
-	case "hcaptcha":
-		o := []string{"https://hcaptcha.com", "https://*.hcaptcha.com"}
-		script = append(script, o...)
-		style = append(style, o...)
-		connect = append(connect, o...)
-		frame = o
-	case "turnstile":
-		script = append(script, "https://challenges.cloudflare.com")
-		frame = []string{"https://challenges.cloudflare.com"}
-	}
+func contentSecurityPolicy(p captcha.Provider) string {
+	script := append([]string{"'self'"}, p.ScriptSrc...)
+	style := append([]string{"'self'"}, p.StyleSrc...)
+	connect := append([]string{"'self'"}, p.ConnectSrc...)
+	frame := p.FrameSrc
 	parts := []string{
 		"default-src 'self'",
 		"script-src " + strings.Join(script, " "),

@@ -3,6 +3,8 @@ package web
 import (
 	"net/netip"
 	"testing"
+
+	"gatehouse/internal/captcha"
 )
 
 func TestSafeNext(t *testing.T) {
@@ -80,11 +82,16 @@ func TestResolveClientIP(t *testing.T) {
 func TestContentSecurityPolicy(t *testing.T) {
 	want := "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
 		"frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
-	if got := contentSecurityPolicy("pow"); got != want {
+	pow, _ := captcha.Lookup("pow")
+	if got := contentSecurityPolicy(pow); got != want {
 		t.Errorf("pow: %q", got)
 	}
 	for _, kind := range []string{"recaptcha", "hcaptcha", "turnstile"} {
-		got := contentSecurityPolicy(kind)
+		p, ok := captcha.Lookup(kind)
+		if !ok {
+			t.Fatalf("no provider %s", kind)
+		}
+		got := contentSecurityPolicy(p)
 		if got == want {
 			t.Errorf("%s: no provider origins", kind)
 		}

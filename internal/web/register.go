@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"net/http"
 
 	"gatehouse/internal/auth"
@@ -57,10 +56,12 @@ func (s *server) registerStart(w http.ResponseWriter, r *http.Request, _ visitor
 	}
 	reg, err := s.auth.RegisterStart(r.Context(), in)
 	if err != nil {
-		v := s.registerView(1)
-		v.Form["first_name"], v.Form["last_name"], v.Form["email"] = in.FirstName, in.LastName, in.Email
-		v.Captcha = s.captchaWidget()
-		s.fail(w, r, "register", v, err)
+		s.fail(w, r, err, step{page: "register", view: func() (*view, error) {
+			v := s.registerView(1)
+			v.Form["first_name"], v.Form["last_name"], v.Form["email"] = in.FirstName, in.LastName, in.Email
+			v.Captcha = s.captchaWidget()
+			return v, nil
+		}})
 		return
 	}
 	s.sessions.Put(r.Context(), keyReg, reg)
@@ -85,15 +86,12 @@ func (s *server) registerCredentials(w http.ResponseWriter, r *http.Request, reg
 	}
 	next, err := s.auth.RegisterCredentials(r.Context(), reg, f.get("password"), f.get("phone"), ipOf(r.Context()))
 	if err != nil {
-		if restarts(err) {
-			s.sessions.Remove(r.Context(), keyReg)
-			s.restart(w, r, "/register", auth.Message(err))
-			return
-		}
-		v := s.registerView(2)
-		v.Email = reg.Email
-		v.Form["phone"] = f.get("phone")
-		s.fail(w, r, "register_credentials", v, err)
+		s.fail(w, r, err, step{page: "register_credentials", flow: s.flows.registration, view: func() (*view, error) {
+			v := s.registerView(2)
+			v.Email = reg.Email
+			v.Form["phone"] = f.get("phone")
+			return v, nil
+		}})
 		return
 	}
 	s.sessions.Put(r.Context(), keyReg, next)
@@ -123,36 +121,27 @@ func (s *server) registerVerify(w http.ResponseWriter, r *http.Request, reg auth
 	if !ok {
 		return
 	}
-	_, err := s.auth.RegisterVerify(ctx, reg, f.get("code"))
-	switch {
-	case err == nil:
-		s.sessions.Remove(ctx, keyReg)
-		s.sessions.Put(ctx, keyFlash, "Your account has been created. Sign in to continue.")
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
-	case restarts(err), errors.Is(err, auth.ErrEmailTaken):
-		s.sessions.Remove(ctx, keyReg)
-		s.restart(w, r, "/register", auth.Message(err))
-	case errors.Is(err, auth.ErrNoCodeSent):
-		http.Redirect(w, r, "/register/credentials", http.StatusSeeOther)
-	default:
-		s.fail(w, r, "register_verify", s.registerVerifyView(reg), err)
+	if _, err := s.auth.RegisterVerify(ctx, reg, f.get("code")); err != nil {
+		s.fail(w, r, err, s.registerVerifyStep(reg, s.flows.registrationEnd))
+		return
 	}
+	s.sessions.Remove(ctx, keyReg)
+	s.sessions.Put(ctx, keyFlash, "Your account has been created. Sign in to continue.")
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// registerVerifyStep is the code page of registration as a step of flow f.
+func (s *server) registerVerifyStep(reg auth.Registration, f *flow) step {
+	return step{page: "register_verify", flow: f, view: func() (*view, error) { return s.registerVerifyView(reg), nil }}
 }
 
 // registerResend serves POST /register/resend.
 func (s *server) registerResend(w http.ResponseWriter, r *http.Request, reg auth.Registration) {
 	ctx := r.Context()
-	err := s.auth.RegisterResend(ctx, reg, ipOf(ctx))
-	switch {
-	case err == nil:
-		s.sessions.Put(ctx, keyFlash, "We sent you a new code.")
-		http.Redirect(w, r, "/register/verify", http.StatusSeeOther)
-	case restarts(err):
-		s.sessions.Remove(ctx, keyReg)
-		s.restart(w, r, "/register", auth.Message(err))
-	case errors.Is(err, auth.ErrNoCodeSent):
-		http.Redirect(w, r, "/register/credentials", http.StatusSeeOther)
-	default:
-		s.fail(w, r, "register_verify", s.registerVerifyView(reg), err)
+	if err := s.auth.RegisterResend(ctx, reg, ipOf(ctx)); err != nil {
+		s.fail(w, r, err, s.registerVerifyStep(reg, s.flows.registration))
+		return
 	}
+	s.sessions.Put(ctx, keyFlash, "We sent you a new code.")
+	http.Redirect(w, r, "/register/verify", http.StatusSeeOther)
 }

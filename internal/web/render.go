@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"gatehouse/internal/auth"
-	"gatehouse/internal/store"
 )
 
 // views holds the parsed pages: each is the layout and the partials plus
@@ -152,18 +151,6 @@ func (s *server) renderError(w http.ResponseWriter, r *http.Request, status int,
 	v := newView(title)
 	v.Error = msg
 	s.render(w, r, status, "error", v)
-}
-
-// serverError answers an error no input should cause: 503 for a database
-// fault, otherwise a log line and 500 with a generic sentence.
-func (s *server) serverError(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, store.ErrUnavailable) {
-		s.log.Warn("request failed: database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
-		s.unavailable(w, r)
-		return
-	}
-	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	s.renderError(w, r, http.StatusInternalServerError, "Something went wrong on our side. Please try again in a moment.")
 }
 
 // field is the data of the "field" partial: one labelled input with its

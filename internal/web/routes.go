@@ -14,52 +14,54 @@ func (s *server) routes() {
 		m.HandleFunc("GET /captcha/challenge", s.captchaChallenge)
 	}
 
-	m.Handle("GET /{$}", s.anyone(s.home))
+	m.Handle("GET /{$}", s.page(anyone, s.home))
 
-	// Registration: anonymous visitors only.
-	m.Handle("GET /register", s.guestOnly(s.registerPage))
-	m.Handle("POST /register", s.guestOnly(s.registerStart))
-	m.Handle("GET /register/credentials", s.guestOnly(s.withRegistration(s.credentialsPage)))
-	m.Handle("POST /register/credentials", s.guestOnly(s.withRegistration(s.registerCredentials)))
-	m.Handle("GET /register/verify", s.guestOnly(s.withRegistration(s.registerVerifyPage)))
-	m.Handle("POST /register/verify", s.guestOnly(s.withRegistration(s.registerVerify)))
-	m.Handle("POST /register/resend", s.guestOnly(s.withRegistration(s.registerResend)))
+	// Registration: anonymous visitors only. Pages.
+	m.Handle("GET /register", s.page(guests, s.registerPage))
+	m.Handle("POST /register", s.page(guests, s.registerStart))
+	m.Handle("GET /register/credentials", s.page(guests, s.withRegistration(s.credentialsPage)))
+	m.Handle("POST /register/credentials", s.page(guests, s.withRegistration(s.registerCredentials)))
+	m.Handle("GET /register/verify", s.page(guests, s.withRegistration(s.registerVerifyPage)))
+	m.Handle("POST /register/verify", s.page(guests, s.withRegistration(s.registerVerify)))
+	m.Handle("POST /register/resend", s.page(guests, s.withRegistration(s.registerResend)))
 
-	// Sign-in: the password step, then the second factor.
-	m.Handle("GET /login", s.guestOnly(s.loginPage))
-	m.Handle("POST /login", s.guestOnly(s.login))
-	m.Handle("GET /login/mfa", s.pendingOnly(s.mfaPage))
-	m.Handle("POST /login/mfa/setup", s.pendingOnly(s.mfaSetup))
-	m.Handle("POST /login/mfa/sms", s.pendingOnly(s.mfaSMS))
-	m.Handle("GET /login/mfa/code", s.pendingOnly(s.mfaCodePage))
-	m.Handle("POST /login/mfa/code", s.pendingOnly(s.mfaCode))
-	m.Handle("POST /login/mfa/resend", s.pendingOnly(s.mfaResend))
-	m.Handle("GET /login/mfa/totp", s.pendingOnly(s.totpPage))
-	m.Handle("POST /validate-totp-code/", s.api(pending, false, s.validateTOTP))
-	m.Handle("GET /login/mfa/backup", s.pendingOnly(s.backupPage))
-	m.Handle("POST /login/mfa/backup", s.api(pending, true, s.backupLogin))
+	// Sign-in: the password step, then the second factor. Pages, but for
+	// the authenticator check (JSON first, as in the seeds) and the backup
+	// code (pages first, JSON on request).
+	m.Handle("GET /login", s.page(guests, s.loginPage))
+	m.Handle("POST /login", s.page(guests, s.login))
+	m.Handle("GET /login/mfa", s.page(pending, s.mfaPage))
+	m.Handle("POST /login/mfa/setup", s.page(pending, s.mfaSetup))
+	m.Handle("POST /login/mfa/sms", s.page(pending, s.mfaSMS))
+	m.Handle("GET /login/mfa/code", s.page(pending, s.mfaCodePage))
+	m.Handle("POST /login/mfa/code", s.page(pending, s.mfaCode))
+	m.Handle("POST /login/mfa/resend", s.page(pending, s.mfaResend))
+	m.Handle("GET /login/mfa/totp", s.page(pending, s.totpPage))
+	m.Handle("POST /validate-totp-code/", s.json(pending, s.validateTOTP))
+	m.Handle("GET /login/mfa/backup", s.page(pending, s.backupPage))
+	m.Handle("POST /login/mfa/backup", s.pageFirst(pending, s.backupLogin))
 
-	// Signed in.
-	m.Handle("GET /dashboard", s.membersOnly(s.dashboard))
-	m.Handle("GET /account", s.membersOnly(s.accountPage))
-	m.Handle("GET /account/phone", s.membersOnly(s.phonePage))
-	m.Handle("POST /account/phone", s.membersOnly(s.phoneStart))
-	m.Handle("GET /account/phone/verify", s.membersOnly(s.withPhoneChange(s.phoneVerifyPage)))
-	m.Handle("POST /account/phone/verify", s.membersOnly(s.withPhoneChange(s.phoneVerify)))
-	m.Handle("POST /account/phone/resend", s.membersOnly(s.withPhoneChange(s.phoneResend)))
-	m.Handle("GET /account/phone/confirm", s.membersOnly(s.withPhoneChange(s.phoneConfirmPage)))
-	m.Handle("POST /account/phone/confirm", s.membersOnly(s.withPhoneChange(s.phoneConfirm)))
-	m.Handle("POST /account/phone/cancel", s.membersOnly(s.phoneCancel))
-	// The authenticator app and backup codes: JSON for the account page's
-	// script, pages for plain form posts (api.go).
-	m.Handle("POST /generate-totp-factor/", s.api(signedIn, false, s.generateTOTP))
-	m.Handle("POST /confirm-totp-enrollment/", s.api(signedIn, false, s.confirmTOTP))
-	m.Handle("GET /account/authenticator/remove", s.membersOnly(s.removePage))
-	m.Handle("POST /remove-totp-device/", s.api(signedIn, false, s.removeTOTP))
-	m.Handle("GET /account/backup-codes", s.membersOnly(s.backupCodesPage))
-	m.Handle("POST /generate-backup-codes/", s.api(signedIn, false, s.generateBackupCodes))
+	// Signed in. Pages, but for the seed's authenticator and backup-code
+	// endpoints: JSON for the account page's script, pages for plain form
+	// posts.
+	m.Handle("GET /dashboard", s.page(members, s.dashboard))
+	m.Handle("GET /account", s.page(members, s.accountPage))
+	m.Handle("GET /account/phone", s.page(members, s.phonePage))
+	m.Handle("POST /account/phone", s.page(members, s.phoneStart))
+	m.Handle("GET /account/phone/verify", s.page(members, s.withPhoneChange(s.phoneVerifyPage)))
+	m.Handle("POST /account/phone/verify", s.page(members, s.withPhoneChange(s.phoneVerify)))
+	m.Handle("POST /account/phone/resend", s.page(members, s.withPhoneChange(s.phoneResend)))
+	m.Handle("GET /account/phone/confirm", s.page(members, s.withPhoneChange(s.phoneConfirmPage)))
+	m.Handle("POST /account/phone/confirm", s.page(members, s.withPhoneChange(s.phoneConfirm)))
+	m.Handle("POST /account/phone/cancel", s.page(members, s.phoneCancel))
+	m.Handle("POST /generate-totp-factor/", s.json(members, s.generateTOTP))
+	m.Handle("POST /confirm-totp-enrollment/", s.json(members, s.confirmTOTP))
+	m.Handle("GET /account/authenticator/remove", s.page(members, s.removePage))
+	m.Handle("POST /remove-totp-device/", s.json(members, s.removeTOTP))
+	m.Handle("GET /account/backup-codes", s.page(members, s.backupCodesPage))
+	m.Handle("POST /generate-backup-codes/", s.json(members, s.generateBackupCodes))
 
-	m.Handle("POST /logout", s.anyone(s.logout))
+	m.Handle("POST /logout", s.page(anyone, s.logout))
 }
 
 // home sends the visitor to where they stand.
@@ -68,7 +70,7 @@ func (s *server) home(w http.ResponseWriter, r *http.Request, v visitor) {
 	switch v.stage {
 	case signedIn:
 		to = "/dashboard"
-	case pending:
+	case preAuth:
 		to = "/login/mfa"
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -33,7 +32,7 @@ type stage int
 
 const (
 	anonymous stage = iota
-	pending         // password right, second factor due
+	preAuth         // password right, second factor due
 	signedIn
 )
 
@@ -127,7 +126,7 @@ func (s *server) who(ctx context.Context) visitor {
 			s.sessions.Put(ctx, keyFlashError, auth.Message(auth.ErrStepExpired))
 			return visitor{stage: anonymous}
 		}
-		return visitor{stage: pending, pre: pa}
+		return visitor{stage: preAuth, pre: pa}
 	}
 	return visitor{stage: anonymous}
 }
@@ -169,62 +168,3 @@ func (s *server) restart(w http.ResponseWriter, r *http.Request, to, msg string)
 
 // visitorHandler is a handler that needs the sign-in state.
 type visitorHandler func(w http.ResponseWriter, r *http.Request, v visitor)
-
-// guestOnly serves h to visitors who have not signed in. A pending login is
-// sent to its second factor; a signed-in one to the dashboard.
-func (s *server) guestOnly(h visitorHandler) http.Handler {
-	return s.withSession(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		v := s.who(r.Context())
-		switch v.stage {
-		case signedIn:
-			http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
-		case pending:
-			http.Redirect(w, r, "/login/mfa", http.StatusSeeOther)
-		default:
-			h(w, r, v)
-		}
-	}))
-}
-
-// pendingOnly serves h to a pre-auth login only: the second-factor steps.
-func (s *server) pendingOnly(h visitorHandler) http.Handler {
-	return s.withSession(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		v := s.who(r.Context())
-		switch v.stage {
-		case signedIn:
-			http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
-		case pending:
-			h(w, r, v)
-		default:
-			http.Redirect(w, r, "/login", http.StatusSeeOther)
-		}
-	}))
-}
-
-// membersOnly serves h to fully signed-in visitors. A pending login is sent
-// to its second factor, whatever the route or method; an anonymous visitor
-// to the login page, with the page asked for as next.
-func (s *server) membersOnly(h visitorHandler) http.Handler {
-	return s.withSession(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		v := s.who(r.Context())
-		switch v.stage {
-		case signedIn:
-			h(w, r, v)
-		case pending:
-			http.Redirect(w, r, "/login/mfa", http.StatusSeeOther)
-		default:
-			to := "/login"
-			if r.Method == http.MethodGet || r.Method == http.MethodHead {
-				to += "?next=" + url.QueryEscape(r.URL.RequestURI())
-			}
-			http.Redirect(w, r, to, http.StatusSeeOther)
-		}
-	}))
-}
-
-// anyone serves h whatever the sign-in state.
-func (s *server) anyone(h visitorHandler) http.Handler {
-	return s.withSession(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h(w, r, s.who(r.Context()))
-	}))
-}

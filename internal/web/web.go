@@ -49,6 +49,7 @@ const (
 type server struct {
 	auth     *auth.Service
 	captcha  captcha.Captcha
+	provider captcha.Provider
 	pow      *captcha.PoW
 	sessions *scs.SessionManager
 	secure   bool
@@ -61,6 +62,7 @@ type server struct {
 	csp      string
 	views    *views
 	assets   *assets
+	flows    flows
 	mux      *http.ServeMux
 }
 
@@ -111,7 +113,11 @@ func New(o Options) (http.Handler, error) {
 	if s.ping == nil {
 		s.ping = func(context.Context) error { return nil }
 	}
-	s.csp = contentSecurityPolicy(s.captcha.Kind())
+	var known bool
+	if s.provider, known = captcha.Lookup(s.captcha.Kind()); !known {
+		return nil, fmt.Errorf("web: unknown CAPTCHA kind %q", s.captcha.Kind())
+	}
+	s.csp = contentSecurityPolicy(s.provider)
 
 	// Session values are gob-encoded by scs; registering the same types
 	// again is a no-op, so calling New twice is safe.
@@ -137,6 +143,7 @@ func New(o Options) (http.Handler, error) {
 	if s.views, err = loadViews(s.assets); err != nil {
 		return nil, err
 	}
+	s.flows = s.newFlows()
 	s.mux = http.NewServeMux()
 	s.routes()
 

@@ -5,7 +5,6 @@
 
   document.documentElement.classList.add('js');
 
-  var TOKEN_FIELDS = ['captcha', 'g-recaptcha-response', 'h-captcha-response', 'cf-turnstile-response'];
   var guarded = [];
 
   // captchaDone reports whether the form's CAPTCHA, if any, holds a token.
@@ -14,7 +13,11 @@
     if (!box) return true;
     if (box.classList.contains('is-solving')) return false;
     if (box.classList.contains('is-solved')) return true;
-    return TOKEN_FIELDS.some(function (name) {
+    // The token arrives in "captcha" or in the field the provider's widget
+    // fills, which the server names in data-captcha-field.
+    var names = ['captcha'];
+    if (box.dataset.captchaField) names.push(box.dataset.captchaField);
+    return names.some(function (name) {
       var f = form.querySelector('[name="' + name + '"]');
       return f && f.value !== '';
     });

@@ -1,0 +1,53 @@
+package auth
+
+import "errors"
+
+// messages holds the one sentence a person reads for each sentinel error,
+// in the order they are matched: a more specific error comes before the
+// one it wraps (a reused code is also a wrong code).
+var messages = []struct {
+	err error
+	msg string
+}{
+	{ErrCodeReused, "This code was already used. Wait for the next code in your app."},
+	{ErrInvalidTOTP, "Invalid code. Please try again."},
+	{ErrInvalidCredentials, "Incorrect email or password."},
+	{ErrEmailTaken, "An account with this email already exists. Sign in instead."},
+	{ErrCaptcha, "Please complete the CAPTCHA check."},
+	{ErrWrongCode, "That code is not correct. Check the code and try again."},
+	{ErrCodeExpired, "This code has expired. Request a new code."},
+	{ErrTooManyChecks, "Too many attempts for this code. Wait 10 minutes, then request a new code."},
+	{ErrTooManyCodes, "Too many wrong codes. Please sign in again."},
+	{ErrNumberRefused, "We can't send a code to this number."},
+	{ErrUnavailable, "The verification service is unavailable. Please try again in a minute."},
+	{ErrStepExpired, "This step has expired. Please start again."},
+	{ErrNoCodeSent, "Request a code first."},
+	{ErrNotVerified, "Verify the code sent to the new number first."},
+	{ErrMFANotActive, "Turn on SMS verification before adding an authenticator app."},
+	{ErrDeviceExists, "An authenticator app is already set up."},
+	{ErrNoDevice, "No authenticator app is set up."},
+	{ErrEnrollmentLocked, "Too many wrong codes. Click Enable to get a new QR code and start again."},
+	{ErrNoAccount, "Your session has ended. Please sign in again."},
+}
+
+// Message returns the one sentence to show the user for err.
+func Message(err error) string {
+	var le *LimitError
+	if errors.As(err, &le) {
+		return le.Reason
+	}
+	var de *DriftError
+	if errors.As(err, &de) {
+		return de.message()
+	}
+	var ve *ValidationError
+	if errors.As(err, &ve) {
+		return "Please correct the highlighted fields."
+	}
+	for _, m := range messages {
+		if errors.Is(err, m.err) {
+			return m.msg
+		}
+	}
+	return "Something went wrong. Please try again."
+}

@@ -1,0 +1,46 @@
+package web
+
+import (
+	"context"
+	"errors"
+
+	"gatehouse/internal/auth"
+)
+
+// flows are the multi-step flows of the portal, as the error writer needs
+// them (see flow in answer.go).
+type flows struct {
+	login, registration, registrationEnd, phone, enrollment *flow
+	// member is the signed-in state itself: it ends when the account is
+	// gone (deleted while signed in).
+	member *flow
+}
+
+func (s *server) newFlows() flows {
+	regBack := map[error]string{auth.ErrNoCodeSent: "/register/credentials"}
+	dropReg := func(ctx context.Context) { s.sessions.Remove(ctx, keyReg) }
+	return flows{
+		login: &flow{
+			start: "/login", drop: s.dropPreAuth, endJSON: "redirect_url",
+			back: map[error]string{auth.ErrNoCodeSent: "/login/mfa", auth.ErrNoDevice: "/login/mfa"},
+		},
+		registration: &flow{start: "/register", drop: dropReg, back: regBack},
+		// The last step also ends on a taken email: someone registered the
+		// address meanwhile.
+		registrationEnd: &flow{start: "/register", drop: dropReg, back: regBack, ends: func(err error) bool {
+			return auth.Ends(err) || errors.Is(err, auth.ErrEmailTaken)
+		}},
+		phone: &flow{
+			start: "/account/phone", drop: func(ctx context.Context) { s.sessions.Remove(ctx, keyPhoneChange) },
+			ends: func(err error) bool { return errors.Is(err, auth.ErrStepExpired) },
+		},
+		member: &flow{
+			start: "/login", drop: s.endSignIn, endJSON: "redirect_url",
+			ends: func(err error) bool { return errors.Is(err, auth.ErrNoAccount) },
+		},
+		enrollment: &flow{
+			start: "/account", drop: func(ctx context.Context) { s.sessions.Remove(ctx, keyTOTPFactor) },
+			ends: auth.EndsEnrollment, endJSON: "restart",
+		},
+	}
+}
