@@ -388,7 +388,9 @@ func TestPoWKeyCopied(t *testing.T) {
 // nopSpender accepts every token, so a benchmark can verify one token often.
 type nopSpender struct{}
 
-func (nopSpender) SpendOnce(context.Context, string, time.Time, time.Time) (bool, error) { return true, nil }
+func (nopSpender) SpendOnce(context.Context, string, time.Time, time.Time) (bool, error) {
+	return true, nil
+}
 
 func BenchmarkVerify(b *testing.B) {
 	p, err := NewPoW(PoWOptions{Key: testKey, UsedKey: testUsedKey, Spender: nopSpender{}, MaxNumber: 1000})

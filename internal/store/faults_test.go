@@ -127,7 +127,7 @@ func faultCalls(d *DB) map[string]func(ctx context.Context) error {
 			_, err := d.SpendOnce(ctx, "h", now.Add(time.Minute), now)
 			return err
 		},
-		"TOTPDevice":    func(ctx context.Context) error { _, err := d.TOTPDevice(ctx, u.ID); return err },
+		"TOTPDevice": func(ctx context.Context) error { _, err := d.TOTPDevice(ctx, u.ID); return err },
 		"SavePendingDevice": func(ctx context.Context) error {
 			return d.SavePendingDevice(ctx, u.ID, "YF1", now)
 		},
