@@ -128,7 +128,7 @@ func (s *Service) checkPhone(raw string) (string, string) {
 	}
 	n, err := phone.Normalize(raw, s.region)
 	if err != nil {
-		return "", "Enter a valid phone number, like (201) 555-0123 or +44 20 7946 0018."
+		return "", "Enter a valid phone number, like (201) 555-0123 or +44 7400 123456."
 	}
 	return n, ""
 }

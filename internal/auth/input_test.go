@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"gatehouse/internal/phone"
 )
 
 func TestNormalizeEmailSpellings(t *testing.T) {
@@ -140,4 +142,24 @@ func FuzzNormalizeEmail(f *testing.F) {
 			t.Fatalf("accepted email %q is not normal", e)
 		}
 	})
+}
+
+// TestPhoneHintSendable keeps the example numbers in the phone field's
+// message ones an SMS could go to: a landline there would teach people to
+// type a number that is then refused.
+func TestPhoneHintSendable(t *testing.T) {
+	s := &Service{region: "US"}
+	_, msg := s.checkPhone("not a number")
+	for _, ex := range []struct{ text, region string }{{"(201) 555-0123", "US"}, {"+44 7400 123456", "GB"}} {
+		if !strings.Contains(msg, ex.text) {
+			t.Fatalf("hint %q lacks %q", msg, ex.text)
+		}
+		e164, err := phone.Normalize(ex.text, "US")
+		if err != nil {
+			t.Fatalf("hint number %q: %v", ex.text, err)
+		}
+		if err := phone.Sendable(e164, []string{ex.region}); err != nil {
+			t.Errorf("hint number %q not sendable: %v", ex.text, err)
+		}
+	}
 }
