@@ -107,6 +107,28 @@ func TestCheck(t *testing.T) {
 		{"jane.doe", "name or email"},
 		{"all lower case is fine", ""},
 		{"\xff\xfe invalid utf8", "invalid"},
+		{"nul\x00 in the middle", "invalid"},
+		{"tab\tis a control", "invalid"},
+		{"c1 control\u0085 here", "invalid"},
+		{"del\x7f is a control", "invalid"},
+		{"zero\u200bwidth is printable", ""},
+		{"qwer1234", "too common"},
+		{"samantha", "too common"},
+		{"Passw0rd!", "too common"},
+		{"P@ssw0rd1", "too common"},
+		{"password1", "too common"},
+		{"iloveyou2", "too common"},
+		{"!!Sunshine2024", "too common"},
+		{"jennifer", "too common"}, // ranked among names, not passwords
+		{"Football", "too common"},
+		{"monkey19847362", ""}, // a word and a long number: left to other rules
+		{"correct horse battery staple", ""},
+		{"Tr0ub4dor&3-purple-llama", ""},
+		{"marble-Harbour-2049", ""},
+		{"amber-Lighthouse-77", ""},
+		{"violet-Tangerine-42", ""},
+		{"a long enough passphrase", ""},
+		{"пароль-длинный-синий", ""},
 	}
 	for _, tt := range tests {
 		got := Check(tt.pw, "jane.doe@example.com", "Jane", "Doe")
@@ -126,4 +148,76 @@ func BenchmarkVerify(b *testing.B) {
 			_, _ = h.Verify(ctx, hash, "benchmark password")
 		}
 	})
+}
+
+func TestCommonListSize(t *testing.T) {
+	if n := len(commonWords()); n < 10000 {
+		t.Fatalf("common list has %d entries, want at least 10,000", n)
+	}
+}
+
+func TestCores(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"password", []string{"password"}},
+		{"iloveyou2", []string{"iloveyou2", "iloveyou"}},
+		{"12sunshine!!", []string{"12sunshine!!", "sunshine!!", "12sunshine", "sunshine"}},
+		{"12345sunshine!", []string{"12345sunshine!", "12345sunshine"}},
+		{"1234a5678", []string{"1234a5678", "a5678", "1234a"}},
+		{"12345678", []string{"12345678"}},
+	}
+	for _, tt := range tests {
+		if got := cores(tt.in); strings.Join(got, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("cores(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestUnleet(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string // one reading that must be among the results
+	}{
+		{"passw0rd", "password"},
+		{"p@$$w0rd", "password"},
+		{"1ov3", "love"},
+		{"m1ss1ss1pp1", "mississippi"},
+		{"7r1ck", "trick"},
+		{"plain", "plain"},
+	}
+	for _, tt := range tests {
+		got := unleet(tt.in)
+		found := false
+		for _, g := range got {
+			found = found || g == tt.want
+		}
+		if !found || len(got) > 9 {
+			t.Errorf("unleet(%q) = %q, want it to hold %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func BenchmarkCheck(b *testing.B) {
+	commonWords()
+	inputs := map[string]string{
+		"common":     "Passw0rd!",
+		"passphrase": "correct horse battery staple",
+		"max-length": strings.Repeat("l0ng p@$$phr4se 17 ", 14)[:MaxLength],
+	}
+	for name, pw := range inputs {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				Check(pw, "jane.doe@example.com", "Jane", "Doe")
+			}
+		})
+	}
+}
+
+func BenchmarkLoadCommon(b *testing.B) {
+	for b.Loop() {
+		commonOnce = sync.Once{}
+		commonWords()
+	}
 }

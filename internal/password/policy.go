@@ -1,9 +1,8 @@
 package password
 
 import (
-	"bufio"
-	_ "embed"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -13,28 +12,14 @@ const (
 	MaxLength = 256
 )
 
-//go:embed common.txt
-var commonList string
-
-// common holds the refused passwords, lower-cased.
-var common = func() map[string]struct{} {
-	m := make(map[string]struct{})
-	sc := bufio.NewScanner(strings.NewReader(commonList))
-	for sc.Scan() {
-		if w := strings.TrimSpace(sc.Text()); w != "" && !strings.HasPrefix(w, "#") {
-			m[strings.ToLower(w)] = struct{}{}
-		}
-	}
-	return m
-}()
-
 // Check applies the policy to pw and returns the reason it is refused, or
 // "" when it is acceptable. personal holds the user's own details (email,
-// names): a password equal to one of them is refused too.
+// names): a password equal to one of them is refused too. Any printable
+// Unicode is allowed; NUL and the C0 and C1 control characters are not.
 func Check(pw string, personal ...string) string {
 	n := utf8.RuneCountInString(pw)
 	switch {
-	case !utf8.ValidString(pw):
+	case !utf8.ValidString(pw) || strings.IndexFunc(pw, unicode.IsControl) >= 0:
 		return "Password contains invalid characters."
 	case n < MinLength:
 		return "Password must be at least 8 characters."
@@ -42,7 +27,7 @@ func Check(pw string, personal ...string) string {
 		return "Password must be at most 256 characters."
 	}
 	lower := strings.ToLower(pw)
-	if _, ok := common[lower]; ok {
+	if isCommon(lower) {
 		return "This password is too common and easy to guess. Choose another."
 	}
 	if isRepetitive(lower) {

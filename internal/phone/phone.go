@@ -1,16 +1,13 @@
-// Package phone parses phone numbers into E.164 and masks them for display.
+// Package phone parses phone numbers into E.164, masks them for display and
+// decides which numbers may receive an SMS.
 package phone
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/nyaruka/phonenumbers"
 )
-
-// ErrInvalid is returned for input that is not a valid, dialable number.
-var ErrInvalid = errors.New("phone: not a valid phone number")
 
 // Normalize parses input, read in region when it has no country code, and
 // returns the number in E.164 form (+15551234567).
@@ -24,7 +21,7 @@ func Normalize(input, region string) (string, error) {
 	}
 	num, err := phonenumbers.Parse(s, strings.ToUpper(region))
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrInvalid, err)
+		return "", fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	if !phonenumbers.IsValidNumber(num) {
 		return "", ErrInvalid
