@@ -6,7 +6,9 @@
 // file, with NewConsoleSender beside it. A Queue wraps a Sender: Queue.Send
 // only enqueues, so a slow or broken mail server never blocks or fails a
 // request; a background worker delivers, retrying with capped exponential
-// backoff, and Queue.Close drains what is left at shutdown.
+// backoff, and Queue.Close drains what is left at shutdown. Notice.Message
+// writes the security notices and link mails: what happened, when, from
+// where, and what to do if it was not the owner.
 //
 // # SMTP URL
 //

@@ -28,7 +28,8 @@ type SMTPOptions struct {
 const DefaultSMTPTimeout = 30 * time.Second
 
 // NewSMTPSender returns a Sender that delivers each message over its own
-// SMTP connection, protected as o.Server.TLS says.
+// SMTP connection, protected as o.Server.TLS says. The context of Send
+// bounds the dial; Timeout bounds the whole conversation.
 func NewSMTPSender(o SMTPOptions) (Sender, error) {
 	if _, err := netmail.ParseAddress(o.From); err != nil {
 		return nil, fmt.Errorf("mail: From %q is not an address: %w", o.From, err)
