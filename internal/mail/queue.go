@@ -40,7 +40,7 @@ type Stats struct {
 	Sent     int
 	Retried  int // failed attempts followed by another
 	Dropped  int // gave up: attempts spent, rejected, or undelivered at Close
-	Overflow int // refused by Send because the queue was full
+	Overflow int // refused by Send because the queue was full or closed
 }
 
 // Queue delivers messages in the background through a Sender, one at a

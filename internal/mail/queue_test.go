@@ -1,104 +1,18 @@
 package mail_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"gatehouse/internal/fakeclock"
 	"gatehouse/internal/mail"
 )
-
-// flakySender fails its first fails attempts at each message, then
-// delivers.
-type flakySender struct {
-	mu       sync.Mutex
-	fails    int
-	err      error // the failure, default an error echoing the recipient
-	attempts map[string]int
-	sent     []mail.Message
-}
-
-func (s *flakySender) Send(ctx context.Context, m mail.Message) error {
-	s.mu.Lock()
-	if s.attempts == nil {
-		s.attempts = map[string]int{}
-	}
-	s.attempts[m.To]++
-	n := s.attempts[m.To]
-	if n > s.fails {
-		s.sent = append(s.sent, m)
-	}
-	s.mu.Unlock()
-	if n <= s.fails {
-		if s.err != nil {
-			return s.err
-		}
-		return fmt.Errorf("%w: 451 try later for <%s>", mail.ErrSend, strings.ToUpper(m.To))
-	}
-	return nil
-}
-
-func (s *flakySender) Sent() []mail.Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]mail.Message(nil), s.sent...)
-}
-
-// hangingSender blocks every attempt until its context ends.
-type hangingSender struct{ started chan struct{} }
-
-func (s hangingSender) Send(ctx context.Context, _ mail.Message) error {
-	select {
-	case s.started <- struct{}{}:
-	default:
-	}
-	<-ctx.Done()
-	return fmt.Errorf("%w: %w", mail.ErrSend, ctx.Err())
-}
-
-// fakeTimer is QueueOptions.After on a fake clock: it records each wait and
-// moves the clock past it instead of sleeping.
-type fakeTimer struct {
-	clock *fakeclock.Clock
-	mu    sync.Mutex
-	waits []time.Duration
-}
-
-func (f *fakeTimer) After(d time.Duration) <-chan time.Time {
-	f.mu.Lock()
-	f.waits = append(f.waits, d)
-	f.mu.Unlock()
-	f.clock.Advance(d)
-	ch := make(chan time.Time, 1)
-	ch <- f.clock.Now()
-	return ch
-}
-
-// syncBuffer is a log destination safe to read while the worker writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 // newQueue returns a queue on s with a fake clock and a captured log;
 // edit changes the options first. The queue is closed at the end.
@@ -163,8 +77,8 @@ func TestQueueDropsAfterMaxAttempts(t *testing.T) {
 		t.Fatal(err)
 	}
 	flush(t, q)
-	if st := q.Stats(); st != (mail.Stats{Retried: 2, Dropped: 1}) || s.attempts[msg.To] != 3 {
-		t.Fatalf("stats = %+v after %d attempts", st, s.attempts[msg.To])
+	if st := q.Stats(); st != (mail.Stats{Retried: 2, Dropped: 1}) || s.Attempts(msg.To) != 3 {
+		t.Fatalf("stats = %+v after %d attempts", st, s.Attempts(msg.To))
 	}
 	log := logs.String()
 	if !strings.Contains(log, `msg="mail dropped" mail_id=1 kind=reset_link attempts=3`) || !strings.Contains(log, "<recipient>") {
@@ -180,8 +94,8 @@ func TestQueueDoesNotRetryRejected(t *testing.T) {
 		t.Fatal(err)
 	}
 	flush(t, q)
-	if st := q.Stats(); st != (mail.Stats{Dropped: 1}) || s.attempts[msg.To] != 1 {
-		t.Fatalf("stats = %+v after %d attempts, want one attempt and a drop", st, s.attempts[msg.To])
+	if st := q.Stats(); st != (mail.Stats{Dropped: 1}) || s.Attempts(msg.To) != 1 {
+		t.Fatalf("stats = %+v after %d attempts, want one attempt and a drop", st, s.Attempts(msg.To))
 	}
 }
 
