@@ -29,7 +29,7 @@ type Subject struct {
 // denied.
 func (r *Rules) Decide(req Request, sub Subject) Decision {
 	if r == nil {
-		return apply(PolicyTwoFactor, sub)
+		return apply(policyTwoFactor, sub)
 	}
 	host, ok := requestHost(req.Host)
 	if !ok {
@@ -69,11 +69,11 @@ func (r *Rules) decideOne(host, path, method string, sub Subject) Decision {
 
 // apply turns a policy into a decision for the subject. A deny answers 403
 // even to an anonymous visitor: signing in would not change it.
-func apply(p Policy, sub Subject) Decision {
+func apply(p policy, sub Subject) Decision {
 	switch p {
-	case PolicyBypass:
+	case policyBypass:
 		return Allow
-	case PolicyTwoFactor:
+	case policyTwoFactor:
 		if sub.SignedIn {
 			return Allow
 		}

@@ -2,41 +2,41 @@ package access
 
 import "fmt"
 
-// Policy is what a rule demands of a request it matches.
-type Policy int
+// policy is what a rule demands of a request it matches.
+type policy int
 
 const (
-	// PolicyDeny refuses the request, whoever asks.
-	PolicyDeny Policy = iota
-	// PolicyTwoFactor lets through a person signed in with both factors.
-	PolicyTwoFactor
-	// PolicyBypass lets the request through without an identity.
-	PolicyBypass
+	// policyDeny refuses the request, whoever asks.
+	policyDeny policy = iota
+	// policyTwoFactor lets through a person signed in with both factors.
+	policyTwoFactor
+	// policyBypass lets the request through without an identity.
+	policyBypass
 )
 
-var policyNames = map[string]Policy{
-	"deny":       PolicyDeny,
-	"two_factor": PolicyTwoFactor,
-	"bypass":     PolicyBypass,
+var policyNames = map[string]policy{
+	"deny":       policyDeny,
+	"two_factor": policyTwoFactor,
+	"bypass":     policyBypass,
 }
 
 // String returns the policy as the rules file spells it.
-func (p Policy) String() string {
+func (p policy) String() string {
 	switch p {
-	case PolicyDeny:
+	case policyDeny:
 		return "deny"
-	case PolicyTwoFactor:
+	case policyTwoFactor:
 		return "two_factor"
-	case PolicyBypass:
+	case policyBypass:
 		return "bypass"
 	}
-	return fmt.Sprintf("Policy(%d)", int(p))
+	return fmt.Sprintf("policy(%d)", int(p))
 }
 
-func parsePolicy(s string) (Policy, error) {
+func parsePolicy(s string) (policy, error) {
 	p, ok := policyNames[s]
 	if !ok {
-		return PolicyDeny, fmt.Errorf("%q is not one of deny, two_factor, bypass", s)
+		return policyDeny, fmt.Errorf("%q is not one of deny, two_factor, bypass", s)
 	}
 	return p, nil
 }

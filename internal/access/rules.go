@@ -17,7 +17,7 @@ import (
 // behaviour without a rules file: a signed-in person is allowed everywhere,
 // everyone else must sign in.
 type Rules struct {
-	defaultPolicy Policy
+	defaultPolicy policy
 	rules         []rule
 }
 
@@ -27,7 +27,7 @@ type rule struct {
 	resources []*regexp.Regexp
 	methods   []string
 	subjects  []subject
-	policy    Policy
+	policy    policy
 }
 
 // subject is one "user:EMAIL" or "group:NAME" entry.
@@ -105,7 +105,7 @@ func (f file) validate() (*Rules, error) {
 	bad := func(field, format string, a ...any) {
 		errs = append(errs, fmt.Errorf("%w: %s: %s", ErrInvalidRules, field, fmt.Sprintf(format, a...)))
 	}
-	r := &Rules{defaultPolicy: PolicyDeny}
+	r := &Rules{defaultPolicy: policyDeny}
 	if f.DefaultPolicy != "" {
 		p, err := parsePolicy(f.DefaultPolicy)
 		if err != nil {
@@ -152,7 +152,7 @@ func (f file) validate() (*Rules, error) {
 			bad(at("policy"), "is required")
 		case err != nil:
 			bad(at("policy"), "%v", err)
-		case p == PolicyBypass && len(fr.Subjects) > 0:
+		case p == policyBypass && len(fr.Subjects) > 0:
 			bad(at("policy"), "bypass cannot be combined with subjects: a bypass needs no identity")
 		}
 		ru.policy = p

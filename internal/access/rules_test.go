@@ -23,7 +23,7 @@ rules:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.defaultPolicy != PolicyDeny || len(r.rules) != 3 {
+	if r.defaultPolicy != policyDeny || len(r.rules) != 3 {
 		t.Fatalf("default %v, %d rules", r.defaultPolicy, len(r.rules))
 	}
 	second := r.rules[1]
@@ -120,7 +120,7 @@ func TestParseRefusesMalformedDocuments(t *testing.T) {
 }
 
 func TestPolicyAndDecisionNames(t *testing.T) {
-	for p, want := range map[Policy]string{PolicyDeny: "deny", PolicyTwoFactor: "two_factor", PolicyBypass: "bypass", Policy(9): "Policy(9)"} {
+	for p, want := range map[policy]string{policyDeny: "deny", policyTwoFactor: "two_factor", policyBypass: "bypass", policy(9): "policy(9)"} {
 		if p.String() != want {
 			t.Errorf("%d: %q, want %q", int(p), p.String(), want)
 		}
