@@ -94,6 +94,48 @@ func looks(t *testing.T, name string) chromedp.Action[chromedp.Void] {
 	})
 }
 
+// contrastJS returns, for each selector present in the page, the WCAG
+// contrast ratio of its text on the first opaque background behind it.
+const contrastJS = `(sels => {
+  const rgb = c => (c.match(/[\d.]+/g) || []).map(Number);
+  const lum = c => {
+    const [r, g, b] = rgb(c).slice(0, 3).map(v => v / 255).map(v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const opaque = c => { const v = rgb(c); return v.length === 3 || (v.length === 4 && v[3] === 1); };
+  const out = {};
+  for (const sel of sels) {
+    const el = document.querySelector(sel);
+    if (!el) continue;
+    let bg = el;
+    while (bg && !opaque(getComputedStyle(bg).backgroundColor)) bg = bg.parentElement;
+    const back = bg ? getComputedStyle(bg).backgroundColor : getComputedStyle(document.documentElement).backgroundColor;
+    const a = lum(getComputedStyle(el).color), b = lum(back);
+    out[sel] = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  }
+  return out;
+})`
+
+// secondaryText are the quiet texts that must still read at 4.5:1.
+var secondaryText = []string{".footer p", ".lead", ".hint", ".switch", ".steps li", ".fact dt", ".panel-text", ".method-desc", ".on-file-label", "label"}
+
+// contrast fails the test for any secondary text under 4.5:1 in either
+// colour scheme on the current page.
+func contrast(t *testing.T, ctx context.Context, page string) {
+	t.Helper()
+	for _, sc := range []string{"light", "dark"} {
+		do(t, ctx, "scheme "+sc, scheme(sc))
+		time.Sleep(300 * time.Millisecond) // colours transition for 0.15 s
+		sels := `['` + strings.Join(secondaryText, `','`) + `']`
+		for sel, r := range eval[map[string]float64](t, ctx, contrastJS+`(`+sels+`)`) {
+			if r < 4.5 {
+				t.Errorf("%s, %s: %s has contrast %.2f:1, want 4.5:1", page, sc, sel, r)
+			}
+		}
+	}
+	do(t, ctx, "scheme light", scheme("light"))
+}
+
 // headerHeight is the height of the top bar at 375 px.
 func headerHeight(t *testing.T, ctx context.Context) float64 {
 	t.Helper()
@@ -128,8 +170,22 @@ func TestUIScreens(t *testing.T) {
 	const email = "ui@example.com"
 
 	do(t, ctx, "login", chromedp.Navigate(base+"/login"), waitFor(`input[name=email]`), solved(), looks(t, "login"))
+	contrast(t, ctx, "login")
 	guest := headerHeight(t, ctx)
 	do(t, ctx, "register", chromedp.Navigate(base+"/register"), waitFor(`input[name=first_name]`), solved(), looks(t, "register"))
+	contrast(t, ctx, "register")
+
+	// Asked for less motion, the page has no transitions or animations.
+	do(t, ctx, "reduced motion", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-reduced-motion", Value: "reduce"}},
+		})
+		return err
+	}))
+	if d := eval[string](t, ctx, `[...document.querySelectorAll('*')].map(e => getComputedStyle(e)).filter(c => c.transitionDuration.split(',').some(v => parseFloat(v) > 0) || c.animationName !== 'none').length + ''`); d != "0" {
+		t.Errorf("%s elements still move with prefers-reduced-motion: reduce", d)
+	}
+	do(t, ctx, "motion back", scheme("light"))
 
 	// The disabled Submit says what it waits for.
 	do(t, ctx, "empty login", chromedp.Navigate(base+"/login"), waitFor(`input[name=email]`), solved())
@@ -164,6 +220,7 @@ func TestUIScreens(t *testing.T) {
 	wantPath(t, ctx, base, "/login")
 	passwordStep(t, ctx, p, email)
 	do(t, ctx, "chooser", waitFor(`form[action="/login/mfa/sms"] button`), looks(t, "mfa-chooser"))
+	contrast(t, ctx, "chooser")
 	do(t, ctx, "choose SMS", submit("/login/mfa/sms"))
 	wantPath(t, ctx, base, "/login/mfa/code")
 	do(t, ctx, "code page", waitFor(`input[name=code]`), looks(t, "mfa-code"),
@@ -179,7 +236,9 @@ func TestUIScreens(t *testing.T) {
 
 	// Account settings, then a set of backup codes, so the chooser offers
 	// all its methods.
-	do(t, ctx, "account", chromedp.Navigate(base+"/account"), waitFor(`#authenticator`), looks(t, "account"),
+	do(t, ctx, "account page", chromedp.Navigate(base+"/account"), waitFor(`#authenticator`))
+	contrast(t, ctx, "account")
+	do(t, ctx, "account", looks(t, "account"),
 		click(`#backup-codes [data-backup-start]`), waitFor(`form[data-backup-generate] button`),
 		click(`form[data-backup-generate] button`), waitFor(`[data-backup-list] li`),
 		looks(t, "account-backup-codes"), click(`[data-backup-done]`))
@@ -221,6 +280,7 @@ func TestUIModalChooser(t *testing.T) {
 	if !eval[bool](t, ctx, `document.querySelector('dialog').open && !document.querySelector('dialog').matches(':modal')`) {
 		t.Error("without JavaScript the chooser is not an open, non-modal dialog")
 	}
+	do(t, ctx, "no-JS shot", looks(t, "mfa-chooser-nojs"))
 	do(t, ctx, "scripts on", scripts(true), chromedp.Navigate(p.URL+"/login/mfa"),
 		waitFor(`form[action="/login/mfa/sms"] button`))
 
@@ -260,6 +320,18 @@ func TestUIModalChooser(t *testing.T) {
 	}
 	do(t, ctx, "chooser after cancel", chromedp.Navigate(p.URL+"/login/mfa"))
 	wantPath(t, ctx, p.URL, "/login")
+
+	// The set-up popup of an account without SMS verification: focus on
+	// its phone field.
+	setMFA(t, p, false)
+	passwordStep(t, ctx, p, email)
+	do(t, ctx, "set-up popup", waitFor(`form[action="/login/mfa/setup"] input[name=phone]`), looks(t, "mfa-setup"))
+	if !eval[bool](t, ctx, `document.querySelector('dialog').matches(':modal') && document.activeElement === document.querySelector('dialog input[name=phone]')`) {
+		t.Errorf("set-up popup: modal with focus on the phone field? focus on %s", eval[string](t, ctx, `document.activeElement.outerHTML`))
+	}
+	if s := text(t, ctx, `form[action="/login/mfa/setup"] button[type=submit]`); s != "Fill in phone number" {
+		t.Errorf("disabled Send Verification Code says %q", s)
+	}
 }
 
 // TestUIResendCountdown gives the resend button a wait (as the server
