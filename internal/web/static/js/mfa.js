@@ -126,7 +126,10 @@
     var img = card.querySelector('[data-qr-img]');
     var reveal = card.querySelector('[data-qr-reveal]');
     var timerText = card.querySelector('[data-qr-timer]');
+    var qrStatus = card.querySelector('[data-qr-status]');
     var secret = card.querySelector('[data-qr-secret]');
+    var openLine = card.querySelector('[data-qr-open-line]');
+    var openLink = card.querySelector('[data-qr-open]');
     var prompt = card.querySelector('[data-backup-prompt]');
     var removeLink = card.querySelector('[data-totp-remove]');
     var removeForm = card.querySelector('form[data-totp-remove-confirm]');
@@ -140,7 +143,9 @@
     }
 
     // The QR code and the secret show for QR_SECONDS, then blur until
-    // "Reveal QR Code" shows them again for as long.
+    // "Reveal QR Code" shows them again for as long. The visible countdown
+    // is hidden from screen readers; they hear two sentences instead, one
+    // when the code shows and one when it hides.
     function stopTimer() {
       if (timer) window.clearInterval(timer);
       timer = null;
@@ -152,6 +157,7 @@
       secret.classList.remove('is-hidden');
       secret.removeAttribute('aria-hidden');
       reveal.hidden = true;
+      qrStatus.textContent = 'The QR code and the key are shown for ' + QR_SECONDS + ' seconds.';
       var tick = function () {
         var left = Math.ceil((deadline - Date.now()) / 1000);
         if (left <= 0) {
@@ -170,17 +176,25 @@
       secret.setAttribute('aria-hidden', 'true');
       reveal.hidden = false;
       timerText.textContent = 'QR code hidden';
+      qrStatus.textContent = 'The QR code and the key are hidden. Reveal QR Code shows them again.';
     }
     function forgetQR() {
       stopTimer();
       img.removeAttribute('src');
       secret.textContent = '';
+      qrStatus.textContent = '';
+      openLink.removeAttribute('href');
+      openLine.hidden = true;
+      keyTools(card, false);
       input.value = '';
       fieldError(input, '');
     }
 
+    // The button vanishes with the blur it lifts: focus goes on to the
+    // code field, the next thing to do, instead of falling to the page.
     reveal.addEventListener('click', function () {
       showQR();
+      input.focus();
     });
 
     enable.addEventListener('submit', function (e) {
@@ -197,6 +211,11 @@
         forgetQR();
         img.src = r.data.qr;
         secret.textContent = groupSecret(r.data.secret);
+        if (/^otpauth:\/\//.test(r.data.uri || '')) {
+          openLink.href = r.data.uri;
+          openLine.hidden = false;
+        }
+        keyTools(card, true);
         setState('enroll');
         showQR();
         input.focus();
@@ -275,6 +294,37 @@
       });
     });
   }
+
+  // --- Copy key ----------------------------------------------------------
+
+  // keyTools shows or hides the Copy key button of the key under root.
+  // Without JavaScript the key stays on the page to select by hand.
+  function keyTools(root, on) {
+    var tools = root.querySelector('[data-key-tools]');
+    if (!tools) return;
+    tools.hidden = !on;
+    tools.querySelector('[data-copy-status]').textContent = '';
+  }
+
+  document.querySelectorAll('[data-copy-key]').forEach(function (button) {
+    var root = button.closest('section') || document;
+    var status = root.querySelector('[data-copy-status]');
+    button.addEventListener('click', function () {
+      var key = root.querySelector('[data-qr-secret]').textContent.replace(/\s+/g, '');
+      if (key === '') return;
+      copy(key).then(function () {
+        status.textContent = 'Key copied. Paste it into your authenticator app.';
+      }, function () {
+        status.textContent = 'Copying failed: select the key and copy it by hand.';
+      });
+    });
+  });
+  // The key of the page without the card (the set-up page) is there from
+  // the start.
+  document.querySelectorAll('[data-key-tools]').forEach(function (tools) {
+    var root = tools.closest('section');
+    if (root && !root.hasAttribute('data-totp')) keyTools(root, true);
+  });
 
   // --- Backup codes ------------------------------------------------------
 
