@@ -49,7 +49,7 @@ func TestChangePhone(t *testing.T) {
 	expect(t, c.post("/account/phone", url.Values{"phone": {phoneB}}), http.StatusSeeOther, "/account/phone/verify")
 	r = c.get("/account/phone/verify")
 	expect(t, r, http.StatusOK, "")
-	contains(t, r.body, "We sent a code to (***) ***-1234", ">Verify OTP<", `action="/account/phone/resend"`,
+	contains(t, r.body, "We sent a code to <span class=\"number\">(***) ***-1234</span>", ">Verify<", `action="/account/phone/resend"`,
 		`autocomplete="one-time-code"`)
 	if _, ok := h.sms.Last(phoneBE164); !ok {
 		t.Fatal("no code went to the new number")
@@ -62,7 +62,7 @@ func TestChangePhone(t *testing.T) {
 	}
 	r = c.post("/account/phone/verify", url.Values{"code": {wrong}})
 	expect(t, r, http.StatusUnprocessableEntity, "")
-	contains(t, r.body, "That code is not correct.", "We sent a code to (***) ***-1234")
+	contains(t, r.body, "That code is not correct.", "We sent a code to <span class=\"number\">(***) ***-1234</span>")
 
 	// Resend: refused within the cooldown, then sent.
 	r = c.post("/account/phone/resend", nil)

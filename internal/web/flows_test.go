@@ -79,7 +79,7 @@ func flowRegistration(t *testing.T, h *harness) {
 	// A wrong code: an error on the same page, no account.
 	r := c.post("/register/verify", url.Values{"code": {otherCode(first)}})
 	expect(t, r, http.StatusUnprocessableEntity, "")
-	contains(t, r.body, "That code is not correct.", "Enter the code we sent to (***) ***-6053", `action="/register/resend"`)
+	contains(t, r.body, "That code is not correct.", "Enter the code we sent to <span class=\"number\">(***) ***-6053</span>", `action="/register/resend"`)
 	if _, err := h.db.UserByEmail(context.Background(), "ada@example.com"); err == nil {
 		t.Fatal("account created by a wrong code")
 	}
@@ -134,7 +134,7 @@ func flowLoginSMS(t *testing.T, h *harness) {
 	if h.sends() != before+1 {
 		t.Fatal("no code sent")
 	}
-	contains(t, c.get("/login/mfa/code").body, "Enter the code sent to (***) ***-6053")
+	contains(t, c.get("/login/mfa/code").body, "Enter the code sent to <span class=\"number\">(***) ***-6053</span>")
 	expect(t, c.post("/login/mfa/code", url.Values{"code": {h.code(phoneAE164)}}), http.StatusSeeOther, "/dashboard")
 	h.expectCalls(m, callSend, callCheck)
 	r = c.get("/dashboard")
@@ -181,7 +181,7 @@ func flowWrongThenRight(t *testing.T, h *harness) {
 	m := h.mark()
 	r := c.post("/login/mfa/code", url.Values{"code": {otherCode(code)}})
 	expect(t, r, http.StatusUnprocessableEntity, "")
-	contains(t, r.body, "That code is not correct.", "Enter the code sent to (***) ***-6053")
+	contains(t, r.body, "That code is not correct.", "Enter the code sent to <span class=\"number\">(***) ***-6053</span>")
 	if u := h.user("ada@example.com"); u.FailedAttempts != 1 {
 		t.Errorf("failed attempts = %d after a wrong code, want 1", u.FailedAttempts)
 	}
@@ -218,7 +218,7 @@ func flowChangePhone(t *testing.T, h *harness) {
 	c := h.member("ada@example.com")
 	m := h.mark()
 	expect(t, c.post("/account/phone", url.Values{"phone": {phoneB}}), http.StatusSeeOther, "/account/phone/verify")
-	contains(t, c.get("/account/phone/verify").body, "We sent a code to (***) ***-1234")
+	contains(t, c.get("/account/phone/verify").body, "We sent a code to <span class=\"number\">(***) ***-1234</span>")
 	code := h.code(phoneBE164)
 	r := c.post("/account/phone/verify", url.Values{"code": {otherCode(code)}})
 	expect(t, r, http.StatusUnprocessableEntity, "")

@@ -99,7 +99,7 @@ func TestLoginFlag1SMS(t *testing.T) {
 	}
 	r = c.get("/login/mfa/code")
 	expect(t, r, http.StatusOK, "")
-	contains(t, r.body, "Enter the code sent to (***) ***-6053", `autocomplete="one-time-code"`, ">Validate<",
+	contains(t, r.body, "Enter the code sent to <span class=\"number\">(***) ***-6053</span>", `autocomplete="one-time-code"`, ">Verify<",
 		`action="/login/mfa/resend"`, `href="/login/mfa"`, "Use a different method")
 
 	r = c.post("/login/mfa/code", url.Values{"code": {"000000"}})
@@ -107,7 +107,7 @@ func TestLoginFlag1SMS(t *testing.T) {
 		t.Skip("the random code happened to be 000000")
 	}
 	expect(t, r, http.StatusUnprocessableEntity, "")
-	contains(t, r.body, "That code is not correct.", "Enter the code sent to (***) ***-6053")
+	contains(t, r.body, "That code is not correct.", "Enter the code sent to <span class=\"number\">(***) ***-6053</span>")
 
 	expect(t, c.post("/login/mfa/code", url.Values{"code": {h.code(phoneAE164)}}), http.StatusSeeOther, "/dashboard")
 	r = c.get("/dashboard")
@@ -144,7 +144,7 @@ func TestLoginFlag0SetUp(t *testing.T) {
 
 	// A different number: the code goes there, and it is saved once verified.
 	expect(t, c.post("/login/mfa/setup", url.Values{"phone": {phoneB}}), http.StatusSeeOther, "/login/mfa/code")
-	contains(t, c.get("/login/mfa/code").body, "Enter the code sent to (***) ***-1234")
+	contains(t, c.get("/login/mfa/code").body, "Enter the code sent to <span class=\"number\">(***) ***-1234</span>")
 	if got, _ := h.db.UserByID(context.Background(), u.ID); got.MFAEnabled || got.Phone != phoneAE164 {
 		t.Fatalf("user changed before the code was checked: %+v", got)
 	}
@@ -201,7 +201,7 @@ func TestLoginResend(t *testing.T) {
 	if r.header.Get("Retry-After") == "" {
 		t.Error("no Retry-After")
 	}
-	contains(t, r.body, "Please wait before requesting another code.", "Enter the code sent to (***) ***-6053")
+	contains(t, r.body, "Please wait before requesting another code.", "Enter the code sent to <span class=\"number\">(***) ***-6053</span>")
 	h.clock.Advance(31 * time.Second)
 	before := h.sends()
 	expect(t, c.post("/login/mfa/resend", nil), http.StatusSeeOther, "/login/mfa/code")

@@ -33,8 +33,8 @@ func TestRegistrationHappyPath(t *testing.T) {
 	}
 	r = c.get("/register/verify")
 	expect(t, r, http.StatusOK, "")
-	contains(t, r.body, "Enter the code we sent to (***) ***-6053", `inputmode="numeric"`,
-		`autocomplete="one-time-code"`, `pattern="[0-9]*"`, ">Validate<", `action="/register/resend"`, "Resend code")
+	contains(t, r.body, "Enter the code we sent to <span class=\"number\">(***) ***-6053</span>", `inputmode="numeric"`,
+		`autocomplete="one-time-code"`, `pattern="[0-9]*"`, ">Verify<", `action="/register/resend"`, "Resend code")
 
 	// No account exists until the phone is verified.
 	if _, err := h.db.UserByEmail(context.Background(), "ada@example.com"); err == nil {
@@ -164,7 +164,7 @@ func TestRegistrationWrongCodeAndCheckCap(t *testing.T) {
 		r = c.post("/register/verify", url.Values{"code": {wrong}})
 		expect(t, r, http.StatusUnprocessableEntity, "")
 		contains(t, r.body, "That code is not correct.", `aria-describedby="code-error"`,
-			"Enter the code we sent to (***) ***-6053")
+			"Enter the code we sent to <span class=\"number\">(***) ***-6053</span>")
 	}
 	// The sixth check is refused even with the right code.
 	r = c.post("/register/verify", url.Values{"code": {right}})
