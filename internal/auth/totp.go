@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net/url"
 	"strings"
 	"time"
 
@@ -118,16 +117,12 @@ func (s *Service) StartTOTPEnrollment(ctx context.Context, userID string) (Enrol
 // rewriteURI sets the issuer and label of an otpauth URI to the portal's
 // issuer and the user's email, so the authenticator app shows both.
 func (s *Service) rewriteURI(raw, email string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "otpauth" {
+	k, err := verify.ParseOTPAuth(raw)
+	if err != nil {
 		return raw
 	}
-	q := u.Query()
-	q.Set("issuer", s.issuer)
-	u.RawQuery = q.Encode()
-	u.Path = "/" + s.issuer + ":" + email
-	u.RawPath = ""
-	return u.String()
+	k.Issuer, k.Account = s.issuer, email
+	return k.URI()
 }
 
 // ConfirmTOTPEnrollment confirms the pending factor with its first code.

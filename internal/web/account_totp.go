@@ -18,9 +18,9 @@ import (
 // the HTTP contract answer JSON for the page's script and pages for plain
 // form posts (routes.go).
 
-// mfaScript is the script of the pages of the authenticator and
-// backup-code flows.
-const mfaScript = "js/mfa.js"
+// mfaScripts are the scripts of the pages of the authenticator and
+// backup-code flows, in the order they run.
+var mfaScripts = []string{"js/mfa-base.js", "js/mfa.js", "js/codes.js"}
 
 // enrollView is the new authenticator shown on the page without JavaScript.
 type enrollView struct {
@@ -59,7 +59,7 @@ func (s *server) accountView(ctx context.Context, v visitor, title string) (*vie
 	if vw.MFA, err = s.auth.Status(ctx, v.userID); err != nil {
 		return nil, err
 	}
-	vw.Scripts = []string{mfaScript}
+	vw.Scripts = mfaScripts
 	return vw, nil
 }
 

@@ -15,7 +15,7 @@ func secondFactorView(title string) func(auth.LoginState) *view {
 	return func(st auth.LoginState) *view {
 		vw := newView(title)
 		vw.HasTOTP, vw.BackupCodes = st.HasTOTP, st.BackupCodes
-		vw.Scripts = []string{mfaScript}
+		vw.Scripts = mfaScripts
 		return vw
 	}
 }

@@ -6,9 +6,7 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
-	"net/url"
 	"regexp"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -73,7 +71,7 @@ func (e *Engine) CreateTOTPFactor(ctx context.Context, identity, friendlyName st
 	return verify.Factor{
 		SID:       sid,
 		Secret:    encoded,
-		URI:       e.otpauthURI(friendlyName, encoded),
+		URI:       verify.OTPAuth{Issuer: e.issuer, Account: friendlyName, Secret: encoded}.URI(),
 		ExpiresAt: f.ExpiresAt,
 	}, nil
 }
@@ -202,20 +200,6 @@ func (e *Engine) open(sid string, sealed []byte) ([]byte, error) {
 		return nil, fmt.Errorf("open totp secret: %w", err)
 	}
 	return secret, nil
-}
-
-// otpauthURI returns the Key Uri Format of Google Authenticator, with the
-// parameters in Twilio Verify's order.
-func (e *Engine) otpauthURI(label, secret string) string {
-	return "otpauth://totp/" + uriEscape(e.issuer) + ":" + uriEscape(label) +
-		"?secret=" + secret + "&issuer=" + uriEscape(e.issuer) + "&algorithm=SHA1&digits=6&period=30"
-}
-
-// uriEscape percent-encodes s for both the label and the query, spaces as
-// %20 (some apps show a '+' literally) and ':' too (it separates issuer and
-// account in the label).
-func uriEscape(s string) string {
-	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
 }
 
 func validName(s string) bool {

@@ -22,21 +22,21 @@ func TestRewriteURI(t *testing.T) {
 	}{
 		{
 			name: "seed", raw: seedURI, secret: secret, issuer: "Gatehouse", account: "alice@example.com",
-			want: "otpauth://totp/Gatehouse:alice%40example.com?secret=" + secret +
+			want: "otpauth://totp/Gatehouse:alice@example.com?secret=" + secret +
 				"&issuer=Gatehouse&algorithm=SHA1&digits=6&period=30",
 		},
 		{
 			name: "spaces and colons escaped", raw: seedURI, secret: secret, issuer: "My Portal", account: "a:b c@x.org",
-			want: "otpauth://totp/My%20Portal:a%3Ab%20c%40x.org?secret=" + secret +
+			want: "otpauth://totp/My%20Portal:a%3Ab%20c@x.org?secret=" + secret +
 				"&issuer=My%20Portal&algorithm=SHA1&digits=6&period=30",
 		},
 		{
 			name: "secret only in uri", raw: seedURI, issuer: "G", account: "a@b.c",
-			want: "otpauth://totp/G:a%40b.c?secret=" + secret + "&issuer=G&algorithm=SHA1&digits=6&period=30",
+			want: "otpauth://totp/G:a@b.c?secret=" + secret + "&issuer=G&algorithm=SHA1&digits=6&period=30",
 		},
 		{
 			name: "defaults for missing parameters", raw: "otpauth://totp/x?secret=" + secret, issuer: "G", account: "a@b.c",
-			want: "otpauth://totp/G:a%40b.c?secret=" + secret + "&issuer=G&algorithm=SHA1&digits=6&period=30",
+			want: "otpauth://totp/G:a@b.c?secret=" + secret + "&issuer=G&algorithm=SHA1&digits=6&period=30",
 		},
 		{name: "secrets differ", raw: seedURI, secret: "JBSWY3DPEHPK3PXP", issuer: "G", account: "a", wantErr: true},
 		{name: "not otpauth", raw: "https://example.com/?secret=" + secret, issuer: "G", account: "a", wantErr: true},
