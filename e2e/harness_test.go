@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -232,5 +233,27 @@ func shot(t *testing.T, name string) chromedp.Action[chromedp.Void] {
 			return fmt.Errorf("screenshot %s: %w", name, err)
 		}
 		return os.WriteFile(filepath.Join(artifacts(t), name+".png"), buf, 0o644)
+	})
+}
+
+// settled waits until the page stops moving after a viewport or colour
+// scheme change: no animation or transition running and the same layout
+// size on two polls in a row (bounded, so a page that never settles fails).
+func settled() chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		const probe = `(() => { const running = document.getAnimations().some(a => a.playState === 'running');
+			const e = document.documentElement; return running ? '' : e.scrollWidth + 'x' + e.scrollHeight; })()`
+		last := ""
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			v, err := chromedp.Evaluate[string](probe)(ctx, tg)
+			if err != nil {
+				return fmt.Errorf("settle: %w", err)
+			}
+			if v != "" && v == last {
+				return nil
+			}
+			last = v
+		}
+		return errors.New("the page did not settle within 5 s")
 	})
 }

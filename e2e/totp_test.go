@@ -79,9 +79,11 @@ func shots(t *testing.T, name, sel string) chromedp.Action[chromedp.Void] {
 		}
 		defer func() {
 			_, _ = chromedp.EmulateViewport(w, h)(ctx, tg)
-			time.Sleep(150 * time.Millisecond)
+			_, _ = settled()(ctx, tg)
 		}()
-		time.Sleep(150 * time.Millisecond) // let the layout settle
+		if _, err := settled()(ctx, tg); err != nil {
+			return err
+		}
 		if _, err := shot(t, name+"-375")(ctx, tg); err != nil {
 			return err
 		}

@@ -74,7 +74,9 @@ func looks(t *testing.T, name string) chromedp.Action[chromedp.Void] {
 				if _, err := chromedp.EmulateViewport(w, h)(ctx, tg); err != nil {
 					return err
 				}
-				time.Sleep(150 * time.Millisecond) // let the layout settle
+				if _, err := settled()(ctx, tg); err != nil {
+					return err
+				}
 				if _, err := shot(t, fmt.Sprintf("ui-%s-%s-%d", name, sc, w))(ctx, tg); err != nil {
 					return err
 				}
@@ -125,7 +127,7 @@ func contrast(t *testing.T, ctx context.Context, page string) {
 	t.Helper()
 	for _, sc := range []string{"light", "dark"} {
 		do(t, ctx, "scheme "+sc, scheme(sc))
-		time.Sleep(300 * time.Millisecond) // colours transition for 0.15 s
+		do(t, ctx, "settle "+sc, settled())
 		sels := `['` + strings.Join(secondaryText, `','`) + `']`
 		for sel, r := range eval[map[string]float64](t, ctx, contrastJS+`(`+sels+`)`) {
 			if r < 4.5 {
