@@ -19,9 +19,10 @@ type rssWatch struct {
 	stop chan struct{}
 	done chan struct{}
 
-	mu   sync.Mutex
-	peak int64 // KiB
-	err  error
+	mu    sync.Mutex
+	start int64 // KiB when the scenario started
+	peak  int64 // KiB
+	err   error
 }
 
 // watchRSS starts watching pid; pid 0 watches nothing.
@@ -34,6 +35,7 @@ func watchRSS(pid int) *rssWatch {
 	// Only the owner may reset the mark; without it VmHWM covers the
 	// process's whole life and only the polled VmRSS is per scenario.
 	_ = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0)
+	w.start, w.err = procStatus(pid, "VmRSS")
 	go func() {
 		defer close(w.done)
 		t := time.NewTicker(10 * time.Millisecond)
@@ -62,17 +64,18 @@ func (w *rssWatch) sample(field string) {
 	w.peak = max(w.peak, kib)
 }
 
-// finish stops watching and returns the peak in MiB (0 without a pid).
-func (w *rssWatch) finish() (float64, error) {
+// finish stops watching and returns the peak and the RSS at the start in
+// MiB (0 without a pid).
+func (w *rssWatch) finish() (peak, start float64, err error) {
 	if w.pid == 0 {
-		return 0, nil
+		return 0, 0, nil
 	}
 	close(w.stop)
 	<-w.done
 	w.sample("VmHWM")
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return float64(w.peak) / 1024, w.err
+	return float64(w.peak) / 1024, float64(w.start) / 1024, w.err
 }
 
 // procStatus reads one "Name: N kB" field of /proc/PID/status.

@@ -104,11 +104,11 @@ func (e *env) run(ctx context.Context, sc scenario, p plan) (Result, error) {
 		r.Note = strings.TrimPrefix(r.Note+"; ", "; ") + fmt.Sprintf("workers slept %s in all for a fresh "+
 			"authenticator time step, counted in req/s (more -users avoid it)", w.Round(time.Millisecond))
 	}
-	peak, err := rss.finish()
+	peak, startRSS, err := rss.finish()
 	if err != nil {
 		return r, fmt.Errorf("%s: %w", sc.name, err)
 	}
-	r.PeakRSSMiB = peak
+	r.PeakRSSMiB, r.StartRSSMiB = peak, startRSS
 	return r, ctx.Err()
 }
 

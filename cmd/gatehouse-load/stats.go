@@ -60,6 +60,7 @@ type Result struct {
 	MaxMs       float64        `json:"max_ms"`
 	Errors      map[string]int `json:"errors"` // by status (and redirect target), "net" for transport errors
 	PeakRSSMiB  float64        `json:"peak_rss_mib,omitempty"`
+	StartRSSMiB float64        `json:"start_rss_mib,omitempty"` // RSS when the timed phase began (after staging)
 	Unavailable string         `json:"unavailable,omitempty"` // why the scenario could not run
 	Note        string         `json:"note,omitempty"`
 }
@@ -136,7 +137,7 @@ func printTable(w io.Writer, rep Report) {
 			a.MemoryKiB, a.Time, a.Threads, a.Goroutines, a.PerSecond)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tc\taddress\trequests\treq/s\tp50 ms\tp95 ms\tp99 ms\terrors\tpeak RSS MiB\t")
+	fmt.Fprintln(tw, "scenario\tc\taddress\trequests\treq/s\tp50 ms\tp95 ms\tp99 ms\terrors\tpeak RSS MiB (at start)\t")
 	for _, r := range rep.Results {
 		if r.Unavailable != "" {
 			fmt.Fprintf(tw, "%s\t%d\t%s\t-\t-\t-\t-\t-\tunavailable: %s\t-\t\n", r.Scenario, r.Concurrency, r.Address, r.Unavailable)
@@ -144,7 +145,7 @@ func printTable(w io.Writer, rep Report) {
 		}
 		rss := "-"
 		if r.PeakRSSMiB > 0 {
-			rss = fmt.Sprintf("%.1f", r.PeakRSSMiB)
+			rss = fmt.Sprintf("%.1f (%.1f)", r.PeakRSSMiB, r.StartRSSMiB)
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%.1f\t%.2f\t%.2f\t%.2f\t%s\t%s\t\n", r.Scenario, r.Concurrency, r.Address,
 			r.Requests, r.PerSecond, r.P50ms, r.P95ms, r.P99ms, errorsText(r.Errors), rss)
