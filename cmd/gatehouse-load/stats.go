@@ -61,7 +61,7 @@ type Result struct {
 	Errors      map[string]int `json:"errors"` // by status (and redirect target), "net" for transport errors
 	PeakRSSMiB  float64        `json:"peak_rss_mib,omitempty"`
 	StartRSSMiB float64        `json:"start_rss_mib,omitempty"` // RSS when the timed phase began (after staging)
-	Unavailable string         `json:"unavailable,omitempty"` // why the scenario could not run
+	Unavailable string         `json:"unavailable,omitempty"`   // why the scenario could not run
 	Note        string         `json:"note,omitempty"`
 }
 
