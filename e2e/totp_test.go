@@ -379,7 +379,7 @@ func TestAuthenticatorAppAndBackupCodes(t *testing.T) {
 		submit("/login/mfa/backup"),
 	)
 	wantPath(t, ctx, base, "/dashboard")
-	if s := text(t, ctx, "body"); !strings.Contains(s, "Verified with Backup code") {
+	if s := text(t, ctx, "body"); !strings.Contains(s, "Verified with backup code") {
 		t.Errorf("dashboard: %q", s)
 	}
 	logout(t, ctx, p)

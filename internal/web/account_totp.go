@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/skip2/go-qrcode"
-
-	"gatehouse/internal/auth"
 )
 
 // Enrollment of an authenticator app in Account settings. The endpoints of
@@ -104,7 +102,8 @@ func (s *server) generateTOTP(w http.ResponseWriter, r *http.Request, v visitor,
 
 // confirmTOTP serves POST /confirm-totp-enrollment/: the first code of the
 // pending factor confirms it. A wrong code keeps the factor, so the member
-// simply tries again; a right one stamps the session with the authenticator.
+// simply tries again. The session keeps the method it was verified with:
+// enrolling an app is not signing in with it.
 func (s *server) confirmTOTP(w http.ResponseWriter, r *http.Request, v visitor, in apiInput) {
 	ctx := r.Context()
 	sid := s.sessions.GetString(ctx, keyTOTPFactor)
@@ -115,11 +114,15 @@ func (s *server) confirmTOTP(w http.ResponseWriter, r *http.Request, v visitor, 
 		return
 	}
 	s.sessions.Remove(ctx, keyTOTPFactor)
-	s.sessions.Put(ctx, keyMethod, auth.MethodTOTP)
 	if !in.html {
 		writeJSON(w, http.StatusOK, map[string]any{"success": true})
 		return
 	}
-	s.sessions.Put(ctx, keyFlash, "Your authenticator app is set up. Now create backup codes, in case you lose your phone.")
+	msg := "Your authenticator app is set up. Now create backup codes, in case you lose your phone."
+	if st, err := s.auth.Status(ctx, v.userID); err == nil && st.BackupCodes > 0 {
+		msg = fmt.Sprintf("Your authenticator app is set up. You have %d backup codes left; "+
+			"generating new ones replaces them.", st.BackupCodes)
+	}
+	s.sessions.Put(ctx, keyFlash, msg)
 	http.Redirect(w, r, "/account#backup-codes", http.StatusSeeOther)
 }

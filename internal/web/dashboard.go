@@ -15,7 +15,7 @@ func methodName(m string) string {
 	case auth.MethodTOTP:
 		return "Authenticator app"
 	case auth.MethodBackup:
-		return "Backup code"
+		return "backup code"
 	}
 	return m
 }
@@ -37,5 +37,5 @@ func (s *server) memberView(ctx context.Context, v visitor, title string) (*view
 
 // dashboard serves GET /dashboard.
 func (s *server) dashboard(w http.ResponseWriter, r *http.Request, v visitor) {
-	s.show(w, r, "dashboard", func() (*view, error) { return s.memberView(r.Context(), v, "Dashboard") })
+	s.show(w, r, "dashboard", func() (*view, error) { return s.accountView(r.Context(), v, "Dashboard") })
 }

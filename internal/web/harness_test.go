@@ -676,6 +676,20 @@ func (c *client) enrollTOTP() string {
 	return secret
 }
 
+// totpSession signs a new browser in with the authenticator of the member
+// whose secret is given, so its session is verified by the app.
+func (h *harness) totpSession(email, secret string) *client {
+	h.t.Helper()
+	h.clock.Advance(30 * time.Second) // a step no code was accepted in
+	c := h.client()
+	expect(h.t, c.passwordStep(email, testPassword, ""), http.StatusSeeOther, "/login/mfa")
+	res := expectJSON(h.t, c.post(pathValidateTOTP, url.Values{"totp_code": {h.totpCode(secret)}}), http.StatusOK)
+	if res["success"] != true {
+		h.t.Fatalf("authenticator sign-in: %v", res)
+	}
+	return c
+}
+
 // device returns the user's totp_devices row, ok false when there is none.
 func (h *harness) device(email string) (store.TOTPDevice, bool) {
 	h.t.Helper()

@@ -90,10 +90,14 @@ func (s *server) sendLoginCode(w http.ResponseWriter, r *http.Request, v visitor
 	http.Redirect(w, r, "/login/mfa/code", http.StatusSeeOther)
 }
 
-// codeView is the page where the SMS code is entered.
+// codeView is the page where the SMS code is entered. An account whose
+// SMS verification is being set up has no other method: the way back is
+// to another number.
 func codeView(st auth.LoginState) *view {
 	v := newView("Enter your code")
 	v.Masked = st.SentTo
+	v.Setup = !st.Account.MFAEnabled
+	v.BackupCodes = st.BackupCodes
 	return v
 }
 

@@ -62,6 +62,28 @@ func (s *server) routes() {
 	m.Handle("POST /generate-backup-codes/", s.json(members, s.generateBackupCodes))
 
 	m.Handle("POST /logout", s.page(anyone, s.logout))
+
+	// A POST address of a page flow opened as a page (a reload after an
+	// answer, a shared link) goes to the page of the step, never to "Not
+	// allowed". The seed's JSON endpoints keep answering GET with 405.
+	for post, page := range map[string]string{
+		"/register/resend":          "/register/verify",
+		"/login/mfa/setup":          "/login/mfa",
+		"/login/mfa/sms":            "/login/mfa",
+		"/login/mfa/resend":         "/login/mfa/code",
+		"/account/phone/resend":     "/account/phone/verify",
+		"/account/phone/cancel":     "/account",
+	} {
+		m.Handle("GET "+post, s.page(anyone, goTo(page)))
+	}
+}
+
+// goTo answers with a redirect to page; the page's own gate then sends a
+// visitor who is elsewhere in the flows to where they stand.
+func goTo(page string) visitorHandler {
+	return func(w http.ResponseWriter, r *http.Request, _ visitor) {
+		http.Redirect(w, r, page, http.StatusSeeOther)
+	}
 }
 
 // home sends the visitor to where they stand.

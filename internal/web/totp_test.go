@@ -159,10 +159,11 @@ func TestConfirmTOTPEnrollment(t *testing.T) {
 		if d, _ := h.device("ada@example.com"); !d.Confirmed {
 			t.Fatal("not confirmed")
 		}
-		// The session is stamped with the authenticator.
-		contains(t, c.get("/dashboard").body, "Verified with Authenticator app")
+		// The session keeps the method it was verified with: enrolling an
+		// app is not signing in with it.
+		contains(t, c.get("/dashboard").body, "Verified with SMS code", "<li>Authenticator app</li>")
 		r := c.get("/account")
-		contains(t, r.body, `data-state="on"`, "Authenticator App Active", "Remove", "Verified with <span data-session-method>Authenticator app</span>")
+		contains(t, r.body, `data-state="on"`, "Authenticator App Active", "Remove", "Verified with <span data-session-method>SMS code</span>")
 		// 409 once a confirmed device exists; the pending key is gone.
 		expectJSON(t, c.post(pathGenerateTOTP, nil), http.StatusConflict)
 		expectJSON(t, c.post(pathConfirmTOTP, url.Values{"code": {code}}), http.StatusConflict)
@@ -401,8 +402,7 @@ func TestTOTPGating(t *testing.T) {
 
 func TestRemoveTOTPDevice(t *testing.T) {
 	onEachBackend(t, func(t *testing.T, h *harness) {
-		c := h.member("ada@example.com")
-		c.enrollTOTP()
+		c := h.totpSession("ada@example.com", h.totpMember("ada@example.com"))
 		contains(t, c.get("/dashboard").body, "Verified with Authenticator app")
 		r := c.post(pathRemoveTOTP, nil)
 		res := expectJSON(t, r, http.StatusOK)
@@ -433,8 +433,7 @@ func TestRemoveTOTPDevice(t *testing.T) {
 // backend, whose emulator can fail a call; the embedded engine cannot fail).
 func TestRemoveTOTPDeviceProviderDown(t *testing.T) {
 	h := newHarness(t, onBackend(backendTwilio))
-	c := h.member("ada@example.com")
-	c.enrollTOTP()
+	c := h.totpSession("ada@example.com", h.totpMember("ada@example.com"))
 	h.emu.ErrorNext("DELETE /Factors/", 20003, 401)
 	r := c.post(pathRemoveTOTP, nil)
 	res := expectJSON(t, r, http.StatusServiceUnavailable)
@@ -500,7 +499,7 @@ func TestBackupCodes(t *testing.T) {
 	if h.sends() != sends {
 		t.Error("an SMS was sent")
 	}
-	contains(t, p.get("/dashboard").body, "Verified with Backup code")
+	contains(t, p.get("/dashboard").body, "Verified with backup code")
 	contains(t, p.get("/account").body, "9 codes left")
 
 	q := h.pendingLogin("ada@example.com", "")

@@ -157,7 +157,6 @@
         if (r.ok) {
           forgetQR();
           setState('on');
-          setSessionMethod('', 'Authenticator app');
           if (prompt) prompt.hidden = false;
           var start = prompt && prompt.querySelector('[data-backup-start]');
           (start || removeLink).focus();
