@@ -67,12 +67,12 @@ func (s *server) routes() {
 	// answer, a shared link) goes to the page of the step, never to "Not
 	// allowed". The seed's JSON endpoints keep answering GET with 405.
 	for post, page := range map[string]string{
-		"/register/resend":          "/register/verify",
-		"/login/mfa/setup":          "/login/mfa",
-		"/login/mfa/sms":            "/login/mfa",
-		"/login/mfa/resend":         "/login/mfa/code",
-		"/account/phone/resend":     "/account/phone/verify",
-		"/account/phone/cancel":     "/account",
+		"/register/resend":      "/register/verify",
+		"/login/mfa/setup":      "/login/mfa",
+		"/login/mfa/sms":        "/login/mfa",
+		"/login/mfa/resend":     "/login/mfa/code",
+		"/account/phone/resend": "/account/phone/verify",
+		"/account/phone/cancel": "/account",
 	} {
 		m.Handle("GET "+post, s.page(anyone, goTo(page)))
 	}
