@@ -259,7 +259,7 @@ func TestAuthenticatorAppAndBackupCodes(t *testing.T) {
 		waitFor(`#totp-enroll-code-error`),
 		shots(t, "totp-05-wrong-code", card),
 	)
-	if s := text(t, ctx, "#totp-enroll-code-error"); s != "Invalid code. Please try again." {
+	if s := text(t, ctx, "#totp-enroll-code-error"); s != "That code is not correct. Check the code and try again." {
 		t.Errorf("wrong code message %q", s)
 	}
 	code, err := totp.GenerateCode(secret, time.Now())

@@ -10,7 +10,7 @@ var messages = []struct {
 	msg string
 }{
 	{ErrCodeReused, "This code was already used. Wait for the next code in your app."},
-	{ErrInvalidTOTP, "Invalid code. Please try again."},
+	{ErrInvalidTOTP, "That code is not correct. Check the code and try again."},
 	{ErrInvalidCredentials, "Incorrect email or password."},
 	{ErrEmailTaken, "An account with this email already exists. Sign in instead."},
 	{ErrCaptcha, "Please complete the CAPTCHA check."},

@@ -118,5 +118,5 @@ func TestChangePhoneExpires(t *testing.T) {
 		expect(t, c.get("/dashboard"), http.StatusOK, "")
 	}
 	expect(t, c.post("/account/phone/verify", url.Values{"code": {h.code(phoneBE164)}}), http.StatusSeeOther, "/account/phone")
-	contains(t, c.get("/account/phone").body, "This step has expired. Please start again.")
+	contains(t, c.get("/account/phone").body, "Your phone number change took too long. Enter the new number again.")
 }

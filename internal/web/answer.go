@@ -34,30 +34,31 @@ type reply struct {
 	status int    // on a page, and in JSON on routes that answer pages first
 	api    int    // in JSON on the JSON endpoints of the seeds; 0 means status
 	field  string // the form field its sentence belongs to; "" is the top of the page
+	focus  string // the field to focus when the page is drawn again; "" is the first in error
 }
 
 // replies is the table from domain error to answer, matched in order.
 // Validation errors (422, 400 in JSON) and limits (429 with Retry-After)
 // are answered by their types before the table is read.
 var replies = []reply{
-	{auth.ErrInvalidCredentials, http.StatusUnauthorized, 0, ""},
-	{auth.ErrNoAccount, http.StatusUnauthorized, 0, ""},
-	{auth.ErrCaptcha, http.StatusUnprocessableEntity, http.StatusBadRequest, "captcha"},
-	{auth.ErrEmailTaken, http.StatusUnprocessableEntity, http.StatusBadRequest, "email"},
-	{auth.ErrWrongCode, http.StatusUnprocessableEntity, http.StatusBadRequest, "code"},
-	{auth.ErrInvalidTOTP, http.StatusUnprocessableEntity, http.StatusBadRequest, "code"},
-	{auth.ErrCodeExpired, http.StatusUnprocessableEntity, http.StatusBadRequest, "code"},
-	{auth.ErrTooManyChecks, http.StatusTooManyRequests, 0, "code"},
-	{auth.ErrNumberRefused, http.StatusUnprocessableEntity, http.StatusBadRequest, "phone"},
-	{auth.ErrUnavailable, http.StatusServiceUnavailable, 0, ""},
-	{auth.ErrTooManyCodes, http.StatusUnprocessableEntity, http.StatusBadRequest, ""},
-	{auth.ErrStepExpired, http.StatusUnprocessableEntity, http.StatusBadRequest, ""},
-	{auth.ErrEnrollmentLocked, http.StatusUnprocessableEntity, http.StatusBadRequest, ""},
-	{auth.ErrNoCodeSent, http.StatusUnprocessableEntity, http.StatusBadRequest, ""},
-	{auth.ErrNotVerified, http.StatusUnprocessableEntity, http.StatusBadRequest, ""},
-	{auth.ErrMFANotActive, http.StatusForbidden, 0, ""},
-	{auth.ErrNoDevice, http.StatusForbidden, 0, ""},
-	{auth.ErrDeviceExists, http.StatusConflict, 0, ""},
+	{auth.ErrInvalidCredentials, http.StatusUnauthorized, 0, "", "password"},
+	{auth.ErrNoAccount, http.StatusUnauthorized, 0, "", ""},
+	{auth.ErrCaptcha, http.StatusUnprocessableEntity, http.StatusBadRequest, "captcha", ""},
+	{auth.ErrEmailTaken, http.StatusUnprocessableEntity, http.StatusBadRequest, "email", ""},
+	{auth.ErrWrongCode, http.StatusUnprocessableEntity, http.StatusBadRequest, "code", ""},
+	{auth.ErrInvalidTOTP, http.StatusUnprocessableEntity, http.StatusBadRequest, "code", ""},
+	{auth.ErrCodeExpired, http.StatusUnprocessableEntity, http.StatusBadRequest, "code", ""},
+	{auth.ErrTooManyChecks, http.StatusTooManyRequests, 0, "code", ""},
+	{auth.ErrNumberRefused, http.StatusUnprocessableEntity, http.StatusBadRequest, "phone", ""},
+	{auth.ErrUnavailable, http.StatusServiceUnavailable, 0, "", ""},
+	{auth.ErrTooManyCodes, http.StatusUnprocessableEntity, http.StatusBadRequest, "", ""},
+	{auth.ErrStepExpired, http.StatusUnprocessableEntity, http.StatusBadRequest, "", ""},
+	{auth.ErrEnrollmentLocked, http.StatusUnprocessableEntity, http.StatusBadRequest, "", ""},
+	{auth.ErrNoCodeSent, http.StatusUnprocessableEntity, http.StatusBadRequest, "", ""},
+	{auth.ErrNotVerified, http.StatusUnprocessableEntity, http.StatusBadRequest, "", ""},
+	{auth.ErrMFANotActive, http.StatusForbidden, 0, "", ""},
+	{auth.ErrNoDevice, http.StatusForbidden, 0, "", ""},
+	{auth.ErrDeviceExists, http.StatusConflict, 0, "", ""},
 }
 
 // answerFor looks err up; ok is false for errors no input should cause.
@@ -92,6 +93,17 @@ type flow struct {
 	// endJSON is the extra member of a JSON answer that ends the flow:
 	// "redirect_url" (the visitor must sign in again) or "restart".
 	endJSON string
+	// expired names what ran out of time, said when the flow ends on
+	// auth.ErrStepExpired.
+	expired string
+}
+
+// endMessage is the sentence said when err ends f.
+func (f *flow) endMessage(err error) string {
+	if f.expired != "" && errors.Is(err, auth.ErrStepExpired) {
+		return f.expired
+	}
+	return auth.Message(err)
 }
 
 // step is where a refusal happened: the page to draw again and the flow.
@@ -179,17 +191,18 @@ func (s *server) endFlow(w http.ResponseWriter, r *http.Request, f *flow, err er
 	if f.drop != nil {
 		f.drop(ctx)
 	}
+	msg := f.endMessage(err)
 	if !asJSON {
-		s.restart(w, r, f.start, auth.Message(err))
+		s.restart(w, r, f.start, msg)
 		return
 	}
-	body := map[string]any{"error": auth.Message(err)}
+	body := map[string]any{"error": msg}
 	rp, _ := answerFor(err)
 	status := cmp.Or(rp.api, rp.status, http.StatusBadRequest)
 	switch f.endJSON {
 	case "redirect_url":
 		// The visitor is signed out of the flow: the next page is the start.
-		s.sessions.Put(ctx, keyFlashError, auth.Message(err))
+		s.sessions.Put(ctx, keyFlashError, msg)
 		body["redirect_url"] = f.start
 		if errors.Is(err, auth.ErrStepExpired) {
 			status = http.StatusUnauthorized
@@ -242,6 +255,7 @@ func place(v *view, err error, rp reply, codeField string) {
 		field = codeField
 	}
 	msg := auth.Message(err)
+	v.Focus = rp.focus
 	switch {
 	case field == "":
 		v.Error = msg

@@ -733,7 +733,7 @@ func TestTwilioTOTPFaultEnrollmentExpired(t *testing.T) {
 	before, m := h.snapshot(), h.mark()
 	h.emu.ErrorNext(st.path, 20404, 404)
 	res := expectJSON(t, st.do(h, c, secret), http.StatusBadRequest)
-	if res["error"] != "This step has expired. Please start again." || res["restart"] != true {
+	if res["error"] != "The set-up expired after 10 minutes. Click Enable to start again; delete the old entry from your app." || res["restart"] != true {
 		t.Errorf("answer %v", res)
 	}
 	h.expectCalls(m, st.call)

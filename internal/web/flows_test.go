@@ -279,7 +279,7 @@ func flowTOTPEnroll(t *testing.T, h *harness) {
 
 	wrong := otherCode(h.totpCode(secret))
 	res = expectJSON(t, c.post(pathConfirmTOTP, url.Values{"code": {wrong}}), http.StatusBadRequest)
-	if res["error"] != "Invalid code. Please try again." {
+	if res["error"] != "That code is not correct. Check the code and try again." {
 		t.Errorf("wrong code: %v", res)
 	}
 	if d, _ := h.device("ada@example.com"); d.Confirmed {

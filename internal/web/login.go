@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"strings"
 
 	"gatehouse/internal/auth"
 )
@@ -17,6 +18,11 @@ func (s *server) loginView() *view {
 func (s *server) loginPage(w http.ResponseWriter, r *http.Request, _ visitor) {
 	v := s.loginView()
 	v.Next = safeNext(r.URL.Query().Get("next"))
+	// Sent back to sign in (a sign-in that ended, a new account): the email
+	// is filled in and the password field focused.
+	if e := s.sessions.GetString(r.Context(), keyLoginEmail); e != "" {
+		v.Form["email"], v.Focus = e, "password"
+	}
 	s.render(w, r, http.StatusOK, "login", v)
 }
 
@@ -50,6 +56,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request, _ visitor) {
 	s.sessions.Remove(ctx, keyFlash)
 	s.sessions.Remove(ctx, keyFlashError)
 	s.sessions.Put(ctx, keyPreAuth, pa)
+	s.sessions.Put(ctx, keyLoginEmail, strings.TrimSpace(f.get("email")))
 	if next != "" {
 		s.sessions.Put(ctx, keyNext, next)
 	} else {

@@ -258,7 +258,7 @@ func TestPreAuthExpires(t *testing.T) {
 	expect(t, c.passwordStep("ada@example.com", testPassword, ""), http.StatusSeeOther, "/login/mfa")
 	h.clock.Advance(h.auth.Limits().PreAuthTTL + time.Second)
 	expect(t, c.get("/login/mfa"), http.StatusSeeOther, "/login")
-	contains(t, c.get("/login").body, "This step has expired. Please start again.")
+	contains(t, c.get("/login").body, "Your sign-in took too long. Sign in again.")
 	expect(t, c.get("/dashboard"), http.StatusSeeOther, "/login?next=%2Fdashboard")
 }
 

@@ -126,6 +126,7 @@ func (s *server) registerVerify(w http.ResponseWriter, r *http.Request, reg auth
 		return
 	}
 	s.sessions.Remove(ctx, keyReg)
+	s.sessions.Put(ctx, keyLoginEmail, reg.Email)
 	s.sessions.Put(ctx, keyFlash, "Your account has been created. Sign in to continue.")
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }

@@ -294,6 +294,6 @@ func TestRegistrationExpires(t *testing.T) {
 	h.clock.Advance(h.auth.Limits().RegistrationTTL + time.Minute)
 	r := c.post("/register/credentials", url.Values{"password": {testPassword}, "phone": {phoneA}})
 	expect(t, r, http.StatusSeeOther, "/register")
-	contains(t, c.get("/register").body, "This step has expired. Please start again.")
+	contains(t, c.get("/register").body, "Your registration took too long. Start again.")
 	expect(t, c.get("/register/credentials"), http.StatusSeeOther, "/register")
 }

@@ -80,6 +80,7 @@ type view struct {
 	Fields     map[string]string // per-field error messages
 	Form       map[string]string // the user's input to show again (never a password)
 	FieldLinks map[string]string // a link wrapping a field's error message
+	Focus      string            // the field to focus, when not the first in error
 	Captcha    *captchaView
 
 	Next       string // login: where to go after the second factor
@@ -203,9 +204,12 @@ func newField(v *view, name, label string, opts ...string) (field, error) {
 	}
 	// Focus the first field in error, so a screen reader announces its
 	// message right after the re-rendered page loads.
-	if f.Error != "" {
+	switch {
+	case v.Focus != "":
+		f.Autofocus = name == v.Focus
+	case f.Error != "":
 		f.Autofocus = firstError(v) == name
-	} else if len(v.Fields) > 0 {
+	case len(v.Fields) > 0:
 		f.Autofocus = false
 	}
 	return f, nil

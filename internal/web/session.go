@@ -25,6 +25,7 @@ const (
 	keyTOTPFactor  = "totp_factor" // SID of the authenticator being enrolled
 	keyFlash       = "flash"       // one-shot success message
 	keyFlashError  = "flash_error" // one-shot error message
+	keyLoginEmail  = "login_email" // the email to prefill on the sign-in page
 )
 
 // stage is how far the visitor of a request has signed in.
@@ -123,7 +124,7 @@ func (s *server) who(ctx context.Context) visitor {
 	if pa, ok := s.sessions.Get(ctx, keyPreAuth).(auth.PreAuth); ok {
 		if !s.auth.PreAuthAlive(pa) {
 			s.dropPreAuth(ctx)
-			s.sessions.Put(ctx, keyFlashError, auth.Message(auth.ErrStepExpired))
+			s.sessions.Put(ctx, keyFlashError, signInExpired)
 			return visitor{stage: anonymous}
 		}
 		return visitor{stage: preAuth, pre: pa}
@@ -152,6 +153,7 @@ func (s *server) signIn(ctx context.Context, userID, method string) error {
 	}
 	s.sessions.Remove(ctx, keyPreAuth)
 	s.sessions.Remove(ctx, keyReg)
+	s.sessions.Remove(ctx, keyLoginEmail)
 	now := s.now().Unix()
 	s.sessions.Put(ctx, keyUserID, userID)
 	s.sessions.Put(ctx, keyMethod, method)

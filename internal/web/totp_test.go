@@ -146,7 +146,7 @@ func TestConfirmTOTPEnrollment(t *testing.T) {
 			r := c.post(pathConfirmTOTP, url.Values{"code": {bad}})
 			res := expectJSON(t, r, http.StatusBadRequest)
 			jsonHeaders(t, r)
-			if res["error"] != "Invalid code. Please try again." || res["restart"] != nil {
+			if res["error"] != "That code is not correct. Check the code and try again." || res["restart"] != nil {
 				t.Errorf("code %q: %v", bad, res)
 			}
 		}
@@ -176,7 +176,7 @@ func TestConfirmTOTPEnrollmentExpires(t *testing.T) {
 	secret := c.startTOTP()
 	h.clock.Advance(11 * time.Minute)
 	res := expectJSON(t, c.post(pathConfirmTOTP, url.Values{"code": {h.totpCode(secret)}}), http.StatusBadRequest)
-	if res["restart"] != true || res["error"] != "This step has expired. Please start again." {
+	if res["restart"] != true || res["error"] != "The set-up expired after 10 minutes. Click Enable to start again; delete the old entry from your app." {
 		t.Fatalf("expired factor: %v", res)
 	}
 	// Enable again works.
@@ -543,7 +543,7 @@ func TestMFAWithoutJavaScript(t *testing.T) {
 	secret := strings.ReplaceAll(m[1], " ", "")
 	r = c.mfaPage(pathConfirmTOTP, url.Values{"code": {otherCode(h.totpCode(secret))}, "format": {"html"}})
 	expect(t, r, http.StatusUnprocessableEntity, "")
-	contains(t, r.body, "Invalid code. Please try again.", `aria-invalid="true"`)
+	contains(t, r.body, "That code is not correct. Check the code and try again.", `aria-invalid="true"`)
 	expect(t, c.mfaPage(pathConfirmTOTP, url.Values{"code": {h.totpCode(secret)}}), http.StatusSeeOther, "/account#backup-codes")
 	contains(t, c.get("/account").body, "Your authenticator app is set up.", "Authenticator App Active")
 
