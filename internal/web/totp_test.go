@@ -459,7 +459,10 @@ func TestBackupCodes(t *testing.T) {
 	c := h.member("ada@example.com")
 	r := c.get("/account")
 	contains(t, r.body, "Backup codes", "None yet", `href="/account/backup-codes"`, "Generate backup codes",
-		"A new set invalidates the old one")
+		"You get 10 codes.")
+	if strings.Contains(r.body, "A new set invalidates the old one") {
+		t.Error("the first set warns that it replaces an old one")
+	}
 	r = c.post(pathBackupCodes, nil)
 	res := expectJSON(t, r, http.StatusOK)
 	jsonHeaders(t, r)
@@ -469,7 +472,7 @@ func TestBackupCodes(t *testing.T) {
 			t.Fatalf("code %q", code)
 		}
 	}
-	contains(t, c.get("/account").body, "10 codes left")
+	contains(t, c.get("/account").body, "10 codes left", "A new set invalidates the old one")
 	expect(t, c.post("/logout", nil), http.StatusSeeOther, "/login")
 
 	p := h.pendingLogin("ada@example.com", "/account")
@@ -550,7 +553,7 @@ func TestMFAWithoutJavaScript(t *testing.T) {
 	// Backup codes: a warning page, then the codes.
 	r = c.get("/account/backup-codes")
 	expect(t, r, http.StatusOK, "")
-	contains(t, r.body, "A new set invalidates the old one", `action="/generate-backup-codes/"`, `href="/account"`)
+	contains(t, r.body, "You get 10 codes.", `action="/generate-backup-codes/"`, `href="/account"`)
 	r = c.mfaPage(pathBackupCodes, url.Values{"format": {"html"}})
 	expect(t, r, http.StatusOK, "")
 	codes := regexp.MustCompile(`<li><code>([0-9a-z-]{14})</code></li>`).FindAllStringSubmatch(r.body, -1)
