@@ -7,12 +7,16 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"gatehouse/internal/config"
 	"gatehouse/internal/store"
 	"gatehouse/internal/web"
 )
+
+// errShuttingDown makes /readyz answer 503 once a shutdown has begun.
+var errShuttingDown = errors.New("shutting down")
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
 	cfg, err := config.Load(getenv, args)
@@ -24,10 +28,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	}
 	defer a.Close()
+	var draining atomic.Bool
 	h, err := web.New(web.Options{
 		Auth: a.auth, Captcha: a.captcha, PoW: a.pow,
 		SessionStore: store.Sessions{DB: a.db}, BaseURL: cfg.BaseURL,
 		TrustedProxies: cfg.TrustedProxies, Ping: a.db.Ping, Log: a.log,
+		Observer: a.metrics,
+		Ready: func(ctx context.Context) error {
+			if draining.Load() {
+				return errShuttingDown
+			}
+			return a.complete()
+		},
 	})
 	if err != nil {
 		return err
@@ -36,7 +48,51 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{
+	srv := newServer(h)
+	servers := []step{{"http server", srv.Shutdown}}
+	errc := make(chan error, 2)
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen for metrics: %w", err)
+		}
+		msrv := newServer(a.metrics.Handler())
+		servers = append(servers, step{"metrics server", msrv.Shutdown})
+		go func() { errc <- fmt.Errorf("metrics: %w", msrv.Serve(mln)) }()
+		a.log.Info("metrics listening", "addr", mln.Addr().String())
+	}
+	sweeper := startWorker(func(ctx context.Context) { sweep(ctx, a) })
+	a.log.Info("gatehouse listening", "addr", ln.Addr().String(), "url", cfg.BaseURL.String(),
+		"verify", cfg.Verify, "captcha", cfg.Captcha, "database", dbKind(cfg.DatabaseURL))
+	if cfg.Verify == "local" && cfg.SMSOutbox != "off" {
+		a.log.Info("SMS codes are written to the console and the outbox", "outbox", cfg.SMSOutbox)
+	}
+	go func() { errc <- fmt.Errorf("serve: %w", srv.Serve(ln)) }()
+	var failed error
+	select {
+	case failed = <-errc:
+	case <-ctx.Done():
+	}
+	draining.Store(true)
+	a.log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	steps := append(servers, step{"background workers", sweeper.stop})
+	steps = append(steps, a.closeSteps()...)
+	err = shutdown(shutCtx, a.log, steps)
+	if failed != nil {
+		return errors.Join(failed, err)
+	}
+	if err == nil {
+		a.log.Info("shut down")
+	}
+	return err
+}
+
+// newServer returns an HTTP server for h with the portal's timeouts.
+func newServer(h http.Handler) *http.Server {
+	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -44,26 +100,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    32 << 10,
 	}
-	go sweep(ctx, a)
-	a.log.Info("gatehouse listening", "addr", ln.Addr().String(), "url", cfg.BaseURL.String(),
-		"verify", cfg.Verify, "captcha", cfg.Captcha, "database", dbKind(cfg.DatabaseURL))
-	if cfg.Verify == "local" && cfg.SMSOutbox != "off" {
-		a.log.Info("SMS codes are written to the console and the outbox", "outbox", cfg.SMSOutbox)
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-	a.log.Info("shutting down")
-	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	return nil
 }
 
 // sweep deletes expired counters, tokens and sessions every few minutes.

@@ -12,11 +12,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"gatehouse/internal/auth"
 	"gatehouse/internal/captcha"
 	"gatehouse/internal/config"
 	"gatehouse/internal/keys"
+	"gatehouse/internal/metrics"
 	"gatehouse/internal/password"
 	"gatehouse/internal/store"
 	"gatehouse/internal/verify"
@@ -33,13 +35,41 @@ type app struct {
 	auth    *auth.Service
 	captcha captcha.Captcha
 	pow     *captcha.PoW
+	metrics *metrics.Metrics
 	closers []io.Closer
+	once    sync.Once
 }
 
+// Close closes what build opened, in reverse order, once: later calls do
+// nothing.
 func (a *app) Close() {
-	for i := len(a.closers) - 1; i >= 0; i-- {
-		a.closers[i].Close()
+	a.once.Do(func() {
+		for i := len(a.closers) - 1; i >= 0; i-- {
+			a.closers[i].Close()
+		}
+	})
+}
+
+// closeSteps are the last steps of a graceful shutdown, after the servers
+// and workers have stopped: the outboxes flush, then the database closes.
+// The SMS outbox writes and syncs each message before the send returns, so
+// it has nothing left to flush; a queue that delivers later (mail) adds its
+// Close here, before the database.
+func (a *app) closeSteps() []step {
+	return []step{{"database", func(context.Context) error {
+		a.Close()
+		return nil
+	}}}
+}
+
+// complete reports whether everything the portal needs was built, for
+// /readyz. Load and build already refuse an incomplete configuration, so
+// this fails only if a future wiring path skips a part.
+func (a *app) complete() error {
+	if a.ring == nil || a.auth == nil || a.captcha == nil || a.db == nil {
+		return errors.New("wiring incomplete: key, domain, CAPTCHA or database missing")
 	}
+	return nil
 }
 
 func newLogger(level string, w io.Writer) *slog.Logger {
@@ -50,7 +80,7 @@ func newLogger(level string, w io.Writer) *slog.Logger {
 
 // build wires config → store → providers → domain.
 func build(ctx context.Context, cfg config.Config, stderr io.Writer) (*app, error) {
-	a := &app{cfg: cfg, log: newLogger(cfg.LogLevel, stderr)}
+	a := &app{cfg: cfg, log: newLogger(cfg.LogLevel, stderr), metrics: metrics.New()}
 	key := cfg.SecretKey
 	if key == nil {
 		var err error
@@ -75,6 +105,7 @@ func build(ctx context.Context, cfg config.Config, stderr io.Writer) (*app, erro
 		a.Close()
 		return nil, err
 	}
+	v = verify.Observe(v, a.metrics)
 	if err := a.captchaProvider(); err != nil {
 		a.Close()
 		return nil, err
@@ -84,10 +115,12 @@ func build(ctx context.Context, cfg config.Config, stderr io.Writer) (*app, erro
 		a.Close()
 		return nil, err
 	}
+	hasher = hasher.WithObserver(a.metrics)
 	a.auth, err = auth.New(auth.Options{
 		Store: db, Verifier: v, Captcha: a.captcha, Hasher: hasher,
 		LimitKey: ring.Derive(keys.PurposeLimitKey), BackupKey: ring.Derive(keys.PurposeBackupCode),
 		ReplayKey: ring.Derive(keys.PurposeReplay), Issuer: cfg.Issuer, DefaultRegion: cfg.DefaultRegion, Log: a.log,
+		Observer: a.metrics,
 	})
 	if err != nil {
 		a.Close()

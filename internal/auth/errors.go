@@ -68,6 +68,7 @@ func invalid(kv ...string) *ValidationError {
 type LimitError struct {
 	Reason     string // the user-facing sentence
 	RetryAfter time.Duration
+	Limit      string // a fixed name of the limit ("sms-ip"), for metrics
 }
 
 func (e *LimitError) Error() string { return "auth: limit: " + e.Reason }

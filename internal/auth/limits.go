@@ -67,7 +67,7 @@ func (s *Service) take(ctx context.Context, key string, max int, window time.Dur
 	if _, err := s.st.Hit(ctx, key, -1, window, now); err != nil {
 		s.log.Warn("limit rollback failed", "err", err)
 	}
-	return &LimitError{Reason: reason, RetryAfter: retryAfter(w.Reset, now)}
+	return s.limited(&LimitError{Reason: reason, RetryAfter: retryAfter(w.Reset, now), Limit: limitName(key)})
 }
 
 // give takes back one hit counted by take, when the action it guarded did

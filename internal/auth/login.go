@@ -34,7 +34,8 @@ type LoginInput struct {
 // Login checks the CAPTCHA and the credentials. A wrong password, an unknown
 // email and a locked account all answer ErrInvalidCredentials after the same
 // amount of hashing work.
-func (s *Service) Login(ctx context.Context, in LoginInput) (PreAuth, error) {
+func (s *Service) Login(ctx context.Context, in LoginInput) (_ PreAuth, err error) {
+	defer func() { s.obs.SignIn(MethodPassword, outcome(err)) }()
 	ve := invalid()
 	if in.Email == "" {
 		ve.Fields["email"] = "Enter your email address."
@@ -74,7 +75,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (PreAuth, error) {
 			return PreAuth{}, fmt.Errorf("auth: login: %w", err)
 		}
 		s.log.Info("sign-in refused: account locked", "user", u.ID)
-		return PreAuth{}, ErrInvalidCredentials
+		return PreAuth{}, fmt.Errorf("%w (%w)", ErrInvalidCredentials, errAccountLocked)
 	}
 	ok, err := s.hasher.Verify(ctx, u.PasswordHash, in.Password)
 	if err != nil {
@@ -115,6 +116,7 @@ func (s *Service) failed(ctx context.Context, userID string, a store.Attempt) {
 		return
 	}
 	s.log.Warn("account locked after repeated failures", "user", userID)
+	s.obs.Lockout()
 }
 
 // LoginState is what the second-factor step shows.
@@ -204,7 +206,8 @@ func (s *Service) ResendLoginCode(ctx context.Context, pa PreAuth, ip string) er
 // sign-in is complete; with the MFA flag off, the confirmed number is saved
 // and the flag turned on. ErrTooManyCodes and ErrStepExpired end the login:
 // the caller drops the pre-auth state.
-func (s *Service) CheckLoginCode(ctx context.Context, pa PreAuth, code string) (Account, error) {
+func (s *Service) CheckLoginCode(ctx context.Context, pa PreAuth, code string) (_ Account, err error) {
+	defer func() { s.obs.SignIn(MethodSMS, outcome(err)) }()
 	st, err := s.Pending(ctx, pa)
 	if err != nil {
 		return Account{}, err

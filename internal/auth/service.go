@@ -68,6 +68,7 @@ type Options struct {
 	Now           func() time.Time
 	Rand          io.Reader
 	Log           *slog.Logger
+	Observer      Observer // told of sign-ins, SMS sends, lockouts and limits; nil: nobody
 }
 
 // Service is the domain entry point. It is safe for concurrent use.
@@ -85,6 +86,7 @@ type Service struct {
 	now       func() time.Time
 	rand      io.Reader
 	log       *slog.Logger
+	obs       Observer
 }
 
 // New returns a Service.
@@ -98,7 +100,7 @@ func New(o Options) (*Service, error) {
 	s := &Service{
 		st: o.Store, verifier: o.Verifier, captcha: o.Captcha, hasher: o.Hasher,
 		limitKey: o.LimitKey, region: o.DefaultRegion, lim: o.Limits.withDefaults(),
-		now: o.Now, rand: o.Rand, log: o.Log,
+		now: o.Now, rand: o.Rand, log: o.Log, obs: o.Observer,
 	}
 	s.backupKey, s.replayKey, s.issuer = o.BackupKey, o.ReplayKey, o.Issuer
 	if s.backupKey == nil {
@@ -121,6 +123,9 @@ func New(o Options) (*Service, error) {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.obs == nil {
+		s.obs = nopObserver{}
 	}
 	return s, nil
 }

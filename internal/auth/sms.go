@@ -12,7 +12,8 @@ import (
 // sendCode sends an SMS code to the E.164 number to, after the caps: sends
 // per client IP, sends per number and, for a resend, the cooldown since the
 // previous send. A refused send never reaches the provider.
-func (s *Service) sendCode(ctx context.Context, to, ip string, resend bool) error {
+func (s *Service) sendCode(ctx context.Context, to, ip string, resend bool) (err error) {
+	defer func() { s.obs.SMS(smsOutcome(err)) }()
 	ipKey := "sms-ip:" + s.subject("ip", ip)
 	if err := s.take(ctx, ipKey, s.lim.SMSPerIP, s.lim.SMSIPWindow,
 		"Too many codes were requested from your network. Try again later."); err != nil {
@@ -32,10 +33,11 @@ func (s *Service) sendCode(ctx context.Context, to, ip string, resend bool) erro
 	if resend && cool.Count > 1 {
 		s.give(ctx, ipKey, s.lim.SMSIPWindow)
 		s.give(ctx, phoneKey, s.lim.SMSPhoneWindow)
-		return &LimitError{
+		return s.limited(&LimitError{
 			Reason:     "Please wait before requesting another code.",
 			RetryAfter: retryAfter(cool.Reset, s.now()),
-		}
+			Limit:      limitName(coolKey),
+		})
 	}
 	// A verification the provider closed (all sends, or all checks, used)
 	// gets no further call until it has expired: a new code could not be
@@ -50,7 +52,7 @@ func (s *Service) sendCode(ctx context.Context, to, ip string, resend bool) erro
 			s.give(ctx, ipKey, s.lim.SMSIPWindow)
 			s.give(ctx, phoneKey, s.lim.SMSPhoneWindow)
 			s.give(ctx, coolKey, s.lim.ResendCooldown)
-			return &LimitError{Reason: reason, RetryAfter: retryAfter(w.Reset, s.now())}
+			return s.limited(&LimitError{Reason: reason, RetryAfter: retryAfter(w.Reset, s.now()), Limit: limitName(key)})
 		}
 	}
 	if _, err := s.verifier.StartSMS(ctx, to); err != nil {
@@ -139,9 +141,9 @@ func (s *Service) providerErr(op string, err error) error {
 	case errors.Is(err, verify.ErrTooManyChecks):
 		return fmt.Errorf("%w (%w)", ErrTooManyChecks, err)
 	case errors.Is(err, verify.ErrTooManySends):
-		return &LimitError{Reason: tooManySends, RetryAfter: verifyWindow}
+		return s.limited(&LimitError{Reason: tooManySends, RetryAfter: verifyWindow, Limit: "provider-sends"})
 	case errors.Is(err, verify.ErrRateLimited):
-		return &LimitError{Reason: "Too many requests. Please try again in a minute.", RetryAfter: time.Minute}
+		return s.limited(&LimitError{Reason: "Too many requests. Please try again in a minute.", RetryAfter: time.Minute, Limit: "provider-rate"})
 	case errors.Is(err, verify.ErrBlocked), errors.Is(err, verify.ErrInvalidParameter):
 		return fmt.Errorf("%w (%w)", ErrNumberRefused, err)
 	case errors.Is(err, context.Canceled):

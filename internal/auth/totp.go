@@ -187,7 +187,8 @@ func (s *Service) spendTOTP(ctx context.Context, userID, code string) error {
 // CheckLoginTOTP checks an authenticator code at sign-in, under the per-IP
 // limit and the caps every second factor shares. A code accepted once is
 // never accepted again for the user.
-func (s *Service) CheckLoginTOTP(ctx context.Context, pa PreAuth, code, ip string) (Account, error) {
+func (s *Service) CheckLoginTOTP(ctx context.Context, pa PreAuth, code, ip string) (_ Account, err error) {
+	defer func() { s.obs.SignIn(MethodTOTP, outcome(err)) }()
 	if err := s.take(ctx, "totp-ip:"+s.subject("ip", ip), s.lim.TOTPPerIP, time.Minute,
 		"Too many codes tried from your network. Wait a minute and try again."); err != nil {
 		return Account{}, err
@@ -317,7 +318,8 @@ func (s *Service) backupHash(userID, code string) string {
 
 // CheckLoginBackup spends a backup code at sign-in, under the caps every
 // second factor shares.
-func (s *Service) CheckLoginBackup(ctx context.Context, pa PreAuth, code string) (Account, error) {
+func (s *Service) CheckLoginBackup(ctx context.Context, pa PreAuth, code string) (_ Account, err error) {
+	defer func() { s.obs.SignIn(MethodBackup, outcome(err)) }()
 	st, err := s.Pending(ctx, pa)
 	if err != nil {
 		return Account{}, err

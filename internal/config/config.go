@@ -37,6 +37,8 @@ type Config struct {
 	Issuer          string         // GATEHOUSE_ISSUER
 	HashConcurrency int            // GATEHOUSE_HASH_CONCURRENCY
 	LogLevel        string         // GATEHOUSE_LOG_LEVEL: debug | info | warn | error
+	MetricsAddr     string         // GATEHOUSE_METRICS_ADDR; "" serves no metrics
+	ShutdownTimeout time.Duration  // GATEHOUSE_SHUTDOWN_TIMEOUT
 
 	Twilio Twilio
 }
@@ -77,6 +79,8 @@ var Vars = []Var{
 	{"GATEHOUSE_ISSUER", "Gatehouse", "name shown in authenticator apps"},
 	{"GATEHOUSE_HASH_CONCURRENCY", "number of CPUs", "password hashes allowed to run at once"},
 	{"GATEHOUSE_LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"GATEHOUSE_METRICS_ADDR", "", "address of a separate listener for Prometheus metrics on /metrics; empty: off"},
+	{"GATEHOUSE_SHUTDOWN_TIMEOUT", "15s", "on SIGTERM or SIGINT, how long requests in flight may take to finish"},
 	{"GATEHOUSE_TWILIO_BASE_URL", "https://verify.twilio.com", "Twilio Verify base URL (tests, egress proxies)"},
 	{"GATEHOUSE_TWILIO_TIMEOUT", "5s", "timeout of each Twilio call"},
 	{"TWILIO_ACCOUNT_SID", "", "Twilio account SID (AC…)"},
@@ -123,6 +127,7 @@ func Load(getenv func(string) string, args []string) (Config, error) {
 		DefaultRegion:  strings.ToUpper(env("GATEHOUSE_DEFAULT_REGION", "US")),
 		Issuer:         env("GATEHOUSE_ISSUER", "Gatehouse"),
 		LogLevel:       strings.ToLower(env("GATEHOUSE_LOG_LEVEL", "info")),
+		MetricsAddr:    env("GATEHOUSE_METRICS_ADDR", ""),
 		Twilio: Twilio{
 			AccountSID:   env("TWILIO_ACCOUNT_SID", ""),
 			AuthToken:    env("TWILIO_AUTH_TOKEN", ""),
@@ -155,6 +160,14 @@ func Load(getenv func(string) string, args []string) (Config, error) {
 	}
 	if _, _, err := splitHostPort(c.Addr); err != nil {
 		bad("GATEHOUSE_ADDR", "must be host:port, got %q", c.Addr)
+	}
+	if _, _, err := splitHostPort(c.MetricsAddr); c.MetricsAddr != "" && err != nil {
+		bad("GATEHOUSE_METRICS_ADDR", "must be host:port, got %q", c.MetricsAddr)
+	} else if c.MetricsAddr != "" && c.MetricsAddr == c.Addr {
+		bad("GATEHOUSE_METRICS_ADDR", "must differ from GATEHOUSE_ADDR: metrics never go on the public port")
+	}
+	if c.ShutdownTimeout, err = time.ParseDuration(env("GATEHOUSE_SHUTDOWN_TIMEOUT", "15s")); err != nil || c.ShutdownTimeout <= 0 || c.ShutdownTimeout > 10*time.Minute {
+		bad("GATEHOUSE_SHUTDOWN_TIMEOUT", "must be a duration such as 15s, at most 10m")
 	}
 	raw := *baseURL
 	if raw == "" {

@@ -61,3 +61,27 @@ func TestValues(t *testing.T) {
 		t.Fatalf("%+v", c)
 	}
 }
+
+func TestMonitoringSettings(t *testing.T) {
+	c, err := Load(envOf(nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MetricsAddr != "" || c.ShutdownTimeout.String() != "15s" {
+		t.Errorf("defaults: metrics %q, shutdown %s", c.MetricsAddr, c.ShutdownTimeout)
+	}
+	c, err = Load(envOf(map[string]string{"GATEHOUSE_METRICS_ADDR": "127.0.0.1:9464", "GATEHOUSE_SHUTDOWN_TIMEOUT": "40s"}), nil)
+	if err != nil || c.MetricsAddr != "127.0.0.1:9464" || c.ShutdownTimeout.String() != "40s" {
+		t.Errorf("set: %q %s %v", c.MetricsAddr, c.ShutdownTimeout, err)
+	}
+	for _, env := range []map[string]string{
+		{"GATEHOUSE_METRICS_ADDR": "9464"},
+		{"GATEHOUSE_METRICS_ADDR": "127.0.0.1:8080"}, // the public port
+		{"GATEHOUSE_SHUTDOWN_TIMEOUT": "soon"},
+		{"GATEHOUSE_SHUTDOWN_TIMEOUT": "0s"},
+	} {
+		if _, err := Load(envOf(env), nil); err == nil {
+			t.Errorf("%v accepted", env)
+		}
+	}
+}

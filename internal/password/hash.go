@@ -13,6 +13,7 @@ import (
 	"io"
 	"runtime"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -38,6 +39,7 @@ type Hasher struct {
 	sem    chan struct{}
 	rand   io.Reader
 	dummy  string
+	obs    Observer
 }
 
 // NewHasher returns a Hasher. concurrency <= 0 means the number of CPUs.
@@ -51,7 +53,7 @@ func NewHasher(p Params, concurrency int, rnd io.Reader) (*Hasher, error) {
 	if rnd == nil {
 		rnd = rand.Reader
 	}
-	h := &Hasher{params: p, sem: make(chan struct{}, concurrency), rand: rnd}
+	h := &Hasher{params: p, sem: make(chan struct{}, concurrency), rand: rnd, obs: nopObserver{}}
 	dummy, err := h.Hash(context.Background(), "gatehouse dummy password for unknown accounts")
 	if err != nil {
 		return nil, err
@@ -63,6 +65,16 @@ func NewHasher(p Params, concurrency int, rnd io.Reader) (*Hasher, error) {
 func (h *Hasher) acquire(ctx context.Context) error {
 	select {
 	case h.sem <- struct{}{}:
+		h.obs.Waited(0)
+		return nil
+	default:
+	}
+	start := time.Now()
+	h.obs.Queued(1)
+	defer h.obs.Queued(-1)
+	select {
+	case h.sem <- struct{}{}:
+		h.obs.Waited(time.Since(start))
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("password: waiting for a hash slot: %w", ctx.Err())

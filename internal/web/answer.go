@@ -123,7 +123,7 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error, at step
 	ctx := r.Context()
 	asJSON := answersJSON(r)
 	if errors.Is(err, store.ErrUnavailable) {
-		s.log.Warn("step failed: database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.WarnContext(ctx, "step failed: database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 		if asJSON || at.page == "" {
 			s.unavailable(w, r)
 			return
@@ -163,7 +163,7 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error, at step
 		return
 	}
 	if rp.status == http.StatusServiceUnavailable {
-		s.log.Warn("step failed: provider unavailable", "path", r.URL.Path, "err", err)
+		s.log.WarnContext(ctx, "step failed: provider unavailable", "path", r.URL.Path, "err", err)
 	}
 	var le *auth.LimitError
 	if errors.As(err, &le) && le.RetryAfter > 0 {
@@ -283,11 +283,11 @@ func jsonMessage(err error) string {
 // fault, otherwise a log line and 500 with a generic sentence.
 func (s *server) serverError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, store.ErrUnavailable) {
-		s.log.Warn("request failed: database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.WarnContext(r.Context(), "request failed: database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 		s.unavailable(w, r)
 		return
 	}
-	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	if answersJSON(r) {
 		writeJSON(w, http.StatusInternalServerError, map[string]any{"error": internalMessage})
 		return

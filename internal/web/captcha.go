@@ -48,7 +48,7 @@ func (s *server) captchaWidget() *captchaView {
 func (s *server) captchaChallenge(w http.ResponseWriter, r *http.Request) {
 	c, err := s.pow.Challenge()
 	if err != nil {
-		s.log.Error("captcha challenge", "err", err)
+		s.log.ErrorContext(r.Context(), "captcha challenge", "err", err)
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, _ = w.Write([]byte(`{"error":"The CAPTCHA is unavailable. Please try again in a minute."}`))

@@ -198,7 +198,7 @@ func (s *server) recoverPanic(next http.Handler) http.Handler {
 
 // crossOrigin answers a state-changing request that came from another site.
 func (s *server) crossOrigin(w http.ResponseWriter, r *http.Request) {
-	s.log.Info("cross-origin request refused", "method", r.Method, "path", r.URL.Path, "ip", ipOf(r.Context()))
+	s.log.InfoContext(r.Context(), "cross-origin request refused", "method", r.Method, "path", r.URL.Path, "ip", ipOf(r.Context()))
 	s.renderError(w, r, http.StatusForbidden,
 		"This request came from another site and was refused. Go back, reload the page and try again.")
 }
@@ -208,6 +208,7 @@ func (s *server) crossOrigin(w http.ResponseWriter, r *http.Request) {
 func (s *server) dispatch(w http.ResponseWriter, r *http.Request) {
 	if _, pattern := s.mux.Handler(r); pattern != "" {
 		s.mux.ServeHTTP(w, r)
+		setRoute(r.Context(), r.Pattern)
 		return
 	}
 	// Without a pattern the mux answers 404, 405 or a path-cleaning

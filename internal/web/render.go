@@ -123,7 +123,7 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, status int, page
 	}
 	var buf bytes.Buffer
 	if err := s.views.exec(&buf, page, v); err != nil {
-		s.log.Error("render page", "page", page, "err", err)
+		s.log.ErrorContext(ctx, "render page", "page", page, "err", err)
 		http.Error(w, "Something went wrong. Please try again.", http.StatusInternalServerError)
 		return
 	}

@@ -10,6 +10,7 @@ func (s *server) routes() {
 
 	m.Handle("GET /static/", s.assets)
 	m.HandleFunc("GET /healthz", s.health)
+	m.HandleFunc("GET /readyz", s.readiness)
 	if s.pow != nil {
 		m.HandleFunc("GET /captcha/challenge", s.captchaChallenge)
 	}

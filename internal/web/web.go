@@ -26,6 +26,8 @@ type Options struct {
 	BaseURL        *url.URL                    // public URL; https means Secure cookies and HSTS
 	TrustedProxies []netip.Prefix              // peers whose X-Forwarded-For is believed
 	Ping           func(context.Context) error // for /healthz; nil means always healthy
+	Ready          func(context.Context) error // for /readyz, beside Ping; nil means ready
+	Observer       Observer                    // told of every request; nil means nobody
 	Log            *slog.Logger
 	Now            func() time.Time
 	IdleTimeout    time.Duration // of a signed-in session; default 30m
@@ -55,6 +57,8 @@ type server struct {
 	secure   bool
 	trusted  []netip.Prefix
 	ping     func(context.Context) error
+	ready    func(context.Context) error
+	obs      Observer
 	log      *slog.Logger
 	now      func() time.Time
 	idle     time.Duration
@@ -93,6 +97,8 @@ func New(o Options) (http.Handler, error) {
 		secure:   o.BaseURL != nil && o.BaseURL.Scheme == "https",
 		trusted:  o.TrustedProxies,
 		ping:     o.Ping,
+		ready:    o.Ready,
+		obs:      o.Observer,
 		log:      o.Log,
 		now:      o.Now,
 		idle:     o.IdleTimeout,
@@ -100,6 +106,13 @@ func New(o Options) (http.Handler, error) {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.log = slog.New(withRequestIDs(s.log.Handler()))
+	if s.obs == nil {
+		s.obs = nopObserver{}
+	}
+	if s.ready == nil {
+		s.ready = func(context.Context) error { return nil }
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -163,5 +176,6 @@ func New(o Options) (http.Handler, error) {
 	h = s.limitBody(h)
 	h = s.recoverPanic(h)
 	h = s.headers(h)
+	h = s.track(h)
 	return h, nil
 }
