@@ -18,17 +18,32 @@ import (
 
 func user(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: gatehouse user add|list")
+		return fmt.Errorf("%w: missing user command\n%s", errUsage, userUsage)
 	}
 	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		fmt.Fprintln(stdout, userUsage)
+		return nil
 	case "add":
 		return userAdd(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "list":
 		return userList(ctx, args[1:], getenv, stdout, stderr)
 	default:
-		return fmt.Errorf("unknown user command %q (add, list)", args[0])
+		return fmt.Errorf("%w: unknown user command %q\n%s", errUsage, args[0], userUsage)
 	}
 }
+
+// userUsage lists the account commands. Each takes --data-dir or
+// --database-url, which must name the database serve uses.
+const userUsage = `usage: gatehouse user COMMAND [flags]
+
+Commands:
+  add --email E --first-name F --last-name L [--phone P]   import an account (password on stdin)
+  list                                                     list accounts
+
+Every command takes -data-dir DIR or -database-url URL (default: GATEHOUSE_DATA_DIR,
+GATEHOUSE_DATABASE_URL) and must point at the same database as gatehouse serve.
+gatehouse user COMMAND --help shows a command's flags.`
 
 func userAdd(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
