@@ -68,6 +68,13 @@ type Options struct {
 	Now           func() time.Time
 	Rand          io.Reader
 	Log           *slog.Logger
+	// Activity records security events; nil: an activity log in Store
+	// when it is an ActivityStore, else none. So are Devices (remembered
+	// devices), Sessions (the sessions list) and Admin taken from Store.
+	Activity Activity
+	Devices  DeviceStore
+	Sessions SessionStore
+	Admin    AdminStore
 }
 
 // Service is the domain entry point. It is safe for concurrent use.
@@ -85,6 +92,12 @@ type Service struct {
 	now       func() time.Time
 	rand      io.Reader
 	log       *slog.Logger
+
+	activity      Activity
+	activityStore ActivityStore
+	devices       DeviceStore
+	sessions      SessionStore
+	admin         AdminStore
 }
 
 // New returns a Service.
@@ -122,6 +135,7 @@ func New(o Options) (*Service, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.extras(o)
 	return s, nil
 }
 
