@@ -16,6 +16,8 @@ func methodName(m string) string {
 		return "Authenticator app"
 	case auth.MethodBackup:
 		return "Backup code"
+	case auth.MethodDevice:
+		return "Remembered device"
 	}
 	return m
 }
