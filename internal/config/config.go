@@ -38,6 +38,9 @@ type Config struct {
 	HashConcurrency int            // GATEHOUSE_HASH_CONCURRENCY
 	LogLevel        string         // GATEHOUSE_LOG_LEVEL: debug | info | warn | error
 
+	RememberDevice    time.Duration // GATEHOUSE_REMEMBER_DEVICE; 0 turns "remember this device" off
+	ActivityRetention time.Duration // GATEHOUSE_ACTIVITY_RETENTION
+
 	Twilio Twilio
 }
 
@@ -77,6 +80,8 @@ var Vars = []Var{
 	{"GATEHOUSE_ISSUER", "Gatehouse", "name shown in authenticator apps"},
 	{"GATEHOUSE_HASH_CONCURRENCY", "number of CPUs", "password hashes allowed to run at once"},
 	{"GATEHOUSE_LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"GATEHOUSE_REMEMBER_DEVICE", "720h", "how long \"don't ask again on this device\" skips the second factor; 0 turns it off"},
+	{"GATEHOUSE_ACTIVITY_RETENTION", "2160h", "how long security activity is kept"},
 	{"GATEHOUSE_TWILIO_BASE_URL", "https://verify.twilio.com", "Twilio Verify base URL (tests, egress proxies)"},
 	{"GATEHOUSE_TWILIO_TIMEOUT", "5s", "timeout of each Twilio call"},
 	{"TWILIO_ACCOUNT_SID", "", "Twilio account SID (AC…)"},
@@ -152,6 +157,12 @@ func Load(getenv func(string) string, args []string) (Config, error) {
 	}
 	if c.Twilio.Timeout, err = time.ParseDuration(env("GATEHOUSE_TWILIO_TIMEOUT", "5s")); err != nil || c.Twilio.Timeout <= 0 || c.Twilio.Timeout > 2*time.Minute {
 		bad("GATEHOUSE_TWILIO_TIMEOUT", "must be a duration such as 5s, at most 2m")
+	}
+	if c.RememberDevice, err = time.ParseDuration(env("GATEHOUSE_REMEMBER_DEVICE", "720h")); err != nil || c.RememberDevice < 0 || c.RememberDevice > 8760*time.Hour {
+		bad("GATEHOUSE_REMEMBER_DEVICE", "must be a duration such as 720h, from 0 (off) to 8760h")
+	}
+	if c.ActivityRetention, err = time.ParseDuration(env("GATEHOUSE_ACTIVITY_RETENTION", "2160h")); err != nil || c.ActivityRetention < time.Hour {
+		bad("GATEHOUSE_ACTIVITY_RETENTION", "must be a duration such as 2160h, at least 1h")
 	}
 	if _, _, err := splitHostPort(c.Addr); err != nil {
 		bad("GATEHOUSE_ADDR", "must be host:port, got %q", c.Addr)
