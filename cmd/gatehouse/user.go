@@ -18,15 +18,21 @@ import (
 
 func user(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: gatehouse user add|list")
+		return errors.New("usage: gatehouse user add|list|" + userAdminNames)
+	}
+	if mk, ok := adminCmds()[args[0]]; ok {
+		return userAdmin(ctx, args[0], mk, args[1:], getenv, stdout, stderr)
 	}
 	switch args[0] {
 	case "add":
 		return userAdd(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "list":
 		return userList(ctx, args[1:], getenv, stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
 	default:
-		return fmt.Errorf("unknown user command %q (add, list)", args[0])
+		return fmt.Errorf("unknown user command %q (add, list, %s)", args[0], strings.ReplaceAll(userAdminNames, "|", ", "))
 	}
 }
 
@@ -42,7 +48,7 @@ func userAdd(ctx context.Context, args []string, getenv func(string) string, std
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := loadFor(getenv, *dataDir, *dbURL)
+	cfg, err := loadExisting(ctx, getenv, *dataDir, *dbURL)
 	if err != nil {
 		return err
 	}
@@ -97,7 +103,7 @@ func userList(ctx context.Context, args []string, getenv func(string) string, st
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := loadFor(getenv, *dataDir, *dbURL)
+	cfg, err := loadExisting(ctx, getenv, *dataDir, *dbURL)
 	if err != nil {
 		return err
 	}
