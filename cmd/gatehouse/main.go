@@ -4,6 +4,7 @@
 //	gatehouse serve                 run the portal
 //	gatehouse user add --email …    import an account (password on stdin)
 //	gatehouse user list             list accounts
+//	gatehouse user disable|enable|delete|sessions|activity|reset-mfa --email …
 package main
 
 import (
@@ -46,7 +47,12 @@ const usage = `usage:
 Configuration comes from GATEHOUSE_* environment variables (gatehouse serve --help
 lists them); flags win over variables.`
 
-func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) (err error) {
+	defer func() {
+		if errors.Is(err, flag.ErrHelp) {
+			err = nil // -help printed the usage: a success
+		}
+	}()
 	if len(args) == 0 {
 		return fmt.Errorf("%w: missing command\n%s", errUsage, usage)
 	}

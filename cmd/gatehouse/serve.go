@@ -40,6 +40,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 			}
 			return a.complete()
 		},
+		RememberDevice: cfg.RememberDevice,
 	})
 	if err != nil {
 		return err
@@ -109,6 +110,9 @@ func sweep(ctx context.Context, a *app) {
 	for {
 		if err := a.db.Sweep(ctx, time.Now()); err != nil && ctx.Err() == nil {
 			a.log.Warn("sweep failed", "err", err)
+		}
+		if err := a.db.SweepActivity(ctx, time.Now().Add(-a.cfg.ActivityRetention)); err != nil && ctx.Err() == nil {
+			a.log.Warn("activity sweep failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():

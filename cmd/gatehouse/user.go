@@ -20,6 +20,9 @@ func user(ctx context.Context, args []string, getenv func(string) string, stdin 
 	if len(args) == 0 {
 		return fmt.Errorf("%w: missing user command\n%s", errUsage, userUsage)
 	}
+	if mk, ok := adminCmds()[args[0]]; ok {
+		return userAdmin(ctx, args[0], mk, args[1:], getenv, stdout, stderr)
+	}
 	switch args[0] {
 	case "help", "-h", "-help", "--help":
 		fmt.Fprintln(stdout, userUsage)
@@ -40,6 +43,11 @@ const userUsage = `usage: gatehouse user COMMAND [flags]
 Commands:
   add --email E --first-name F --last-name L [--phone P]   import an account (password on stdin)
   list                                                     list accounts
+  disable|enable --email E                                 stop or allow sign-in (disable ends sessions)
+  delete --email E --yes                                   delete an account
+  sessions --email E [--revoke-all]                        list or end its sessions
+  activity --email E [--json] [--limit N]                  its security activity
+  reset-mfa --email E                                      remove authenticator, backup codes, devices
 
 Every command takes -data-dir DIR or -database-url URL (default: GATEHOUSE_DATA_DIR,
 GATEHOUSE_DATABASE_URL) and must point at the same database as gatehouse serve.
@@ -57,7 +65,7 @@ func userAdd(ctx context.Context, args []string, getenv func(string) string, std
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := loadFor(getenv, *dataDir, *dbURL)
+	cfg, err := loadExisting(ctx, getenv, *dataDir, *dbURL)
 	if err != nil {
 		return err
 	}
@@ -112,7 +120,7 @@ func userList(ctx context.Context, args []string, getenv func(string) string, st
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := loadFor(getenv, *dataDir, *dbURL)
+	cfg, err := loadExisting(ctx, getenv, *dataDir, *dbURL)
 	if err != nil {
 		return err
 	}

@@ -79,5 +79,6 @@ func (s *Service) ConfirmPhoneChange(ctx context.Context, userID string, pc Phon
 		return fmt.Errorf("auth: save phone: %w", err)
 	}
 	s.log.Info("phone number changed", "user", userID)
+	s.record(ctx, userID, EventPhoneChanged, "")
 	return nil
 }

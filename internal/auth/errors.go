@@ -29,6 +29,10 @@ var (
 	ErrEnrollmentLocked   = errors.New("auth: too many wrong codes at enrollment")
 	// ErrNoAccount means the account is gone (deleted while signed in).
 	ErrNoAccount = errors.New("auth: no such account")
+	// ErrNoSession means the account has no session with that id.
+	ErrNoSession = errors.New("auth: no such session")
+	// ErrNoRememberedDevice means the account has no remembered device with that id.
+	ErrNoRememberedDevice = errors.New("auth: no such remembered device")
 	// ErrLimited is wrapped by every *LimitError.
 	ErrLimited = errors.New("auth: too many requests")
 )

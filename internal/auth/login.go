@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -66,6 +67,9 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (_ PreAuth, err erro
 	if err != nil {
 		return PreAuth{}, fmt.Errorf("auth: login: %w", err)
 	}
+	if off, err := s.disabled(ctx, u.ID); err != nil || off {
+		return PreAuth{}, s.refuseDisabled(ctx, u.ID, in.Password, err)
+	}
 	att, err := s.st.BeginAttempt(ctx, u.ID)
 	if err != nil {
 		return PreAuth{}, fmt.Errorf("auth: login: %w", err)
@@ -83,6 +87,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (_ PreAuth, err erro
 	}
 	if !ok {
 		s.failed(ctx, u.ID, att)
+		s.record(ctx, u.ID, EventSignInFailed, "wrong password")
 		return PreAuth{}, ErrInvalidCredentials
 	}
 	// A right password is no failure, so its attempt is given back; but only
@@ -146,6 +151,9 @@ func (s *Service) Pending(ctx context.Context, pa PreAuth) (LoginState, error) {
 	}
 	if err != nil {
 		return LoginState{}, fmt.Errorf("auth: pending: %w", err)
+	}
+	if off, err := s.disabled(ctx, u.ID); err != nil || off {
+		return LoginState{}, cmp.Or(err, ErrStepExpired)
 	}
 	st := LoginState{Account: accountOf(u), user: u, MaskedPhone: s.MaskPhone(u.Phone)}
 	if pa.CodeSent {
@@ -274,6 +282,7 @@ func (s *Service) secondFactor(ctx context.Context, pa PreAuth, u store.User, ch
 		return Account{}, err
 	}
 	s.failed(ctx, u.ID, att)
+	s.record(ctx, u.ID, EventSecondFactorFailed, "")
 	if w.Count >= s.lim.CodesPerLogin || att.Count >= s.lim.AccountFailures {
 		return Account{}, ErrTooManyCodes
 	}

@@ -28,6 +28,8 @@ var messages = []struct {
 	{ErrNoDevice, "No authenticator app is set up."},
 	{ErrEnrollmentLocked, "Too many wrong codes. Click Enable to get a new QR code and start again."},
 	{ErrNoAccount, "Your session has ended. Please sign in again."},
+	{ErrNoSession, "That session has already ended."},
+	{ErrNoRememberedDevice, "That device is already forgotten."},
 }
 
 // Message returns the one sentence to show the user for err.

@@ -69,6 +69,13 @@ type Options struct {
 	Rand          io.Reader
 	Log           *slog.Logger
 	Observer      Observer // told of sign-ins, SMS sends, lockouts and limits; nil: nobody
+	// Activity records security events; nil: an activity log in Store
+	// when it is an ActivityStore, else none. So are Devices (remembered
+	// devices), Sessions (the sessions list) and Admin taken from Store.
+	Activity Activity
+	Devices  DeviceStore
+	Sessions SessionStore
+	Admin    AdminStore
 }
 
 // Service is the domain entry point. It is safe for concurrent use.
@@ -87,6 +94,12 @@ type Service struct {
 	rand      io.Reader
 	log       *slog.Logger
 	obs       Observer
+
+	activity      Activity
+	activityStore ActivityStore
+	devices       DeviceStore
+	sessions      SessionStore
+	admin         AdminStore
 }
 
 // New returns a Service.
@@ -127,6 +140,7 @@ func New(o Options) (*Service, error) {
 	if s.obs == nil {
 		s.obs = nopObserver{}
 	}
+	s.extras(o)
 	return s, nil
 }
 

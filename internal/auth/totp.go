@@ -167,6 +167,7 @@ func (s *Service) ConfirmTOTPEnrollment(ctx context.Context, userID, factorSID, 
 		return err
 	}
 	s.log.Info("authenticator enrolled", "user", userID)
+	s.record(ctx, userID, EventTOTPEnabled, "")
 	return nil
 }
 
@@ -252,6 +253,7 @@ func (s *Service) RemoveTOTP(ctx context.Context, userID string) error {
 		return fmt.Errorf("auth: remove totp: %w", err)
 	}
 	s.log.Info("authenticator removed", "user", userID)
+	s.record(ctx, userID, EventTOTPRemoved, "")
 	return nil
 }
 
@@ -289,6 +291,7 @@ func (s *Service) GenerateBackupCodes(ctx context.Context, userID string) ([]str
 		return nil, fmt.Errorf("auth: backup codes: %w", err)
 	}
 	s.log.Info("backup codes generated", "user", userID)
+	s.record(ctx, userID, EventBackupCodesGenerated, "")
 	return codes, nil
 }
 
@@ -336,6 +339,7 @@ func (s *Service) CheckLoginBackup(ctx context.Context, pa PreAuth, code string)
 			return ErrWrongCode
 		}
 		s.log.Info("backup code used", "user", pa.UserID)
+		s.record(ctx, pa.UserID, EventBackupCodeUsed, fmt.Sprintf("%d left", max(st.BackupCodes-1, 0)))
 		return nil
 	})
 }

@@ -40,6 +40,9 @@ type Config struct {
 	MetricsAddr     string         // GATEHOUSE_METRICS_ADDR; "" serves no metrics
 	ShutdownTimeout time.Duration  // GATEHOUSE_SHUTDOWN_TIMEOUT
 
+	RememberDevice    time.Duration // GATEHOUSE_REMEMBER_DEVICE; 0 turns "remember this device" off
+	ActivityRetention time.Duration // GATEHOUSE_ACTIVITY_RETENTION
+
 	Twilio Twilio
 }
 
@@ -81,6 +84,8 @@ var Vars = []Var{
 	{"GATEHOUSE_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"GATEHOUSE_METRICS_ADDR", "", "address of a separate listener for Prometheus metrics on /metrics; empty: off"},
 	{"GATEHOUSE_SHUTDOWN_TIMEOUT", "15s", "on SIGTERM or SIGINT, how long requests in flight may take to finish"},
+	{"GATEHOUSE_REMEMBER_DEVICE", "720h", "how long \"don't ask again on this device\" skips the second factor; 0 turns it off"},
+	{"GATEHOUSE_ACTIVITY_RETENTION", "2160h", "how long security activity is kept"},
 	{"GATEHOUSE_TWILIO_BASE_URL", "https://verify.twilio.com", "Twilio Verify base URL (tests, egress proxies)"},
 	{"GATEHOUSE_TWILIO_TIMEOUT", "5s", "timeout of each Twilio call"},
 	{"TWILIO_ACCOUNT_SID", "", "Twilio account SID (AC…)"},
@@ -157,6 +162,12 @@ func Load(getenv func(string) string, args []string) (Config, error) {
 	}
 	if c.Twilio.Timeout, err = time.ParseDuration(env("GATEHOUSE_TWILIO_TIMEOUT", "5s")); err != nil || c.Twilio.Timeout <= 0 || c.Twilio.Timeout > 2*time.Minute {
 		bad("GATEHOUSE_TWILIO_TIMEOUT", "must be a duration such as 5s, at most 2m")
+	}
+	if c.RememberDevice, err = time.ParseDuration(env("GATEHOUSE_REMEMBER_DEVICE", "720h")); err != nil || c.RememberDevice < 0 || c.RememberDevice > 8760*time.Hour {
+		bad("GATEHOUSE_REMEMBER_DEVICE", "must be a duration such as 720h, from 0 (off) to 8760h")
+	}
+	if c.ActivityRetention, err = time.ParseDuration(env("GATEHOUSE_ACTIVITY_RETENTION", "2160h")); err != nil || c.ActivityRetention < time.Hour {
+		bad("GATEHOUSE_ACTIVITY_RETENTION", "must be a duration such as 2160h, at least 1h")
 	}
 	if _, _, err := splitHostPort(c.Addr); err != nil {
 		bad("GATEHOUSE_ADDR", "must be host:port, got %q", c.Addr)

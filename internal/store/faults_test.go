@@ -165,6 +165,31 @@ func faultCalls(d *DB) map[string]func(ctx context.Context) error {
 			return s.CommitCtx(ctx, "tok", []byte("data"), now.Add(time.Hour))
 		},
 		"Sessions.DeleteCtx": func(ctx context.Context) error { return s.DeleteCtx(ctx, "tok") },
+		"Sessions.CommitCtx(new)": func(ctx context.Context) error {
+			return s.CommitCtx(WithCommit(ctx, CommitInfo{New: true}), "tok", []byte("data"), now.Add(time.Hour))
+		},
+		"UserSessions":  func(ctx context.Context) error { _, err := d.UserSessions(ctx, u.ID, "tok", now); return err },
+		"RevokeSession": func(ctx context.Context) error { return d.RevokeSession(ctx, u.ID, "id") },
+		"RevokeOtherSessions": func(ctx context.Context) error {
+			_, err := d.RevokeOtherSessions(ctx, u.ID, "tok")
+			return err
+		},
+		"RememberDevice": func(ctx context.Context) error {
+			return d.RememberDevice(ctx, RememberedDevice{ID: "d1", UserID: u.ID, TokenHash: "h", ExpiresAt: now})
+		},
+		"UseRememberedDevice": func(ctx context.Context) error { return d.UseRememberedDevice(ctx, u.ID, "h", "", now) },
+		"RememberedDevices":   func(ctx context.Context) error { _, err := d.RememberedDevices(ctx, u.ID, now); return err },
+		"ForgetDevice":        func(ctx context.Context) error { return d.ForgetDevice(ctx, u.ID, "d1") },
+		"ForgetDevices":       func(ctx context.Context) error { _, err := d.ForgetDevices(ctx, u.ID); return err },
+		"AddActivity": func(ctx context.Context) error {
+			return d.AddActivity(ctx, ActivityRecord{UserID: u.ID, At: now, Event: "sign_in"})
+		},
+		"Activity":      func(ctx context.Context) error { _, err := d.Activity(ctx, u.ID, 20); return err },
+		"SweepActivity": func(ctx context.Context) error { return d.SweepActivity(ctx, now) },
+		"SetDisabled":   func(ctx context.Context) error { return d.SetDisabled(ctx, u.ID, true, now) },
+		"IsDisabled":    func(ctx context.Context) error { _, err := d.IsDisabled(ctx, u.ID); return err },
+		"DeleteUser":    func(ctx context.Context) error { return d.DeleteUser(ctx, u.ID) },
+		"ResetMFA":      func(ctx context.Context) error { return d.ResetMFA(ctx, u.ID, now) },
 	}
 }
 

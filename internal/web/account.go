@@ -11,7 +11,7 @@ import (
 // accountPage serves GET /account: profile, phone number, authenticator
 // app, backup codes and MFA status.
 func (s *server) accountPage(w http.ResponseWriter, r *http.Request, v visitor) {
-	s.show(w, r, "account", func() (*view, error) { return s.accountView(r.Context(), v, "Account settings") })
+	s.show(w, r, "account", func() (*view, error) { return s.accountPageView(r.Context(), v) })
 }
 
 // phoneChange returns the phone number change in progress, if any.

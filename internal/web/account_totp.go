@@ -65,7 +65,7 @@ func (s *server) accountView(ctx context.Context, v visitor, title string) (*vie
 // back there with the reason; an outage draws the page with a 503.
 func (s *server) accountAction(ctx context.Context, v visitor) step {
 	return step{page: "account", redirect: "/account", view: func() (*view, error) {
-		return s.accountView(ctx, v, "Account settings")
+		return s.accountPageView(ctx, v)
 	}}
 }
 

@@ -32,6 +32,13 @@ func (s *server) removeTOTP(w http.ResponseWriter, r *http.Request, v visitor, i
 		return
 	}
 	s.sessions.Remove(ctx, keyTOTPFactor)
+	// Devices remembered while the authenticator protected the account
+	// must pass a second factor again.
+	// A retry is safe: a removed authenticator is no error above.
+	if err := s.auth.ForgetAllDevices(ctx, v.userID); err != nil {
+		s.fail(w, r, err, s.accountAction(ctx, v))
+		return
+	}
 	if v.method == auth.MethodTOTP {
 		s.sessions.Put(ctx, keyMethod, auth.MethodSMS)
 	}

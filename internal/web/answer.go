@@ -59,6 +59,8 @@ var replies = []reply{
 	{auth.ErrMFANotActive, http.StatusForbidden, 0, "", ""},
 	{auth.ErrNoDevice, http.StatusForbidden, 0, "", ""},
 	{auth.ErrDeviceExists, http.StatusConflict, 0, "", ""},
+	{auth.ErrNoSession, http.StatusNotFound, 0, "", ""},
+	{auth.ErrNoRememberedDevice, http.StatusNotFound, 0, "", ""},
 }
 
 // answerFor looks err up; ok is false for errors no input should cause.

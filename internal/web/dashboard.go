@@ -16,6 +16,8 @@ func methodName(m string) string {
 		return "Authenticator app"
 	case auth.MethodBackup:
 		return "backup code"
+	case auth.MethodDevice:
+		return "remembered device"
 	}
 	return m
 }

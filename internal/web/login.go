@@ -62,5 +62,8 @@ func (s *server) login(w http.ResponseWriter, r *http.Request, _ visitor) {
 	} else {
 		s.sessions.Remove(ctx, keyNext)
 	}
+	if s.deviceLogin(w, r, pa) {
+		return
+	}
 	http.Redirect(w, r, "/login/mfa", http.StatusSeeOther)
 }

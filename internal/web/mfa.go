@@ -119,7 +119,7 @@ func (s *server) mfaCodePage(w http.ResponseWriter, r *http.Request, v visitor) 
 // under a new session token and sends them to next or the dashboard.
 func (s *server) mfaCode(w http.ResponseWriter, r *http.Request, v visitor) {
 	ctx := r.Context()
-	f, ok := s.parseForm(w, r, "code")
+	f, ok := s.parseForm(w, r, "code", "remember_device")
 	if !ok {
 		return
 	}
@@ -150,6 +150,12 @@ func (s *server) completeLogin(ctx context.Context, userID, method string) (stri
 // them on: a redirect for a form post, the URL in JSON for the script.
 func (s *server) secondFactorPassed(w http.ResponseWriter, r *http.Request, in apiInput, userID, method string) {
 	to, err := s.completeLogin(r.Context(), userID, method)
+	if err == nil {
+		s.auth.SignedIn(r.Context(), userID, method)
+		if method != auth.MethodDevice && (in.get("remember_device") == "1" || r.PostForm.Get("remember_device") == "1") {
+			s.rememberDevice(r.Context(), w, userID)
+		}
+	}
 	switch {
 	case err != nil:
 		s.serverError(w, r, err)

@@ -100,6 +100,8 @@ type view struct {
 	Codes       []string       // a new set of backup codes, shown once
 	Enroll      *enrollView    // account_totp: the new authenticator
 	Scripts     []string       // static scripts of the page besides app.js
+
+	securityView // sessions, remembered devices, activity (security_view.go)
 }
 
 // newView returns a view with its maps ready.
@@ -121,6 +123,7 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, status int, page
 		v.Flash = s.sessions.PopString(ctx, keyFlash)
 		v.FlashErr = s.sessions.PopString(ctx, keyFlashError)
 	}
+	v.RememberDays = s.rememberDays()
 	var buf bytes.Buffer
 	if err := s.views.exec(&buf, page, v); err != nil {
 		s.log.ErrorContext(ctx, "render page", "page", page, "err", err)

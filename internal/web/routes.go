@@ -61,6 +61,10 @@ func (s *server) routes() {
 	m.Handle("POST /remove-totp-device/", s.json(members, s.removeTOTP))
 	m.Handle("GET /account/backup-codes", s.page(members, s.backupCodesPage))
 	m.Handle("POST /generate-backup-codes/", s.json(members, s.generateBackupCodes))
+	m.Handle("GET /account/sessions", s.page(members, s.sessionsPage))
+	m.Handle("POST /account/sessions/revoke", s.page(members, s.revokeSessions))
+	m.Handle("POST /account/devices/forget", s.page(members, s.forgetDevices))
+	m.Handle("GET /account/activity", s.page(members, s.activityPage))
 
 	m.Handle("POST /logout", s.page(anyone, s.logout))
 

@@ -26,6 +26,8 @@ const (
 	keyFlash       = "flash"       // one-shot success message
 	keyFlashError  = "flash_error" // one-shot error message
 	keyLoginEmail  = "login_email" // the email to prefill on the sign-in page
+	keyNoDevice    = "no_device"   // the next sign-in asks for the second factor even on a remembered device
+	keyReauthAsk   = "reauth_ask"  // one-shot: an action needed a recent second factor
 )
 
 // stage is how far the visitor of a request has signed in.
@@ -62,10 +64,12 @@ func (s *server) withSession(h http.Handler) http.Handler {
 			s.serverError(w, r, fmt.Errorf("web: load session: %w", err))
 			return
 		}
+		loaded := s.sessions.Token(ctx) // "" when no live session was found
+		ctx = auth.WithClient(ctx, clientOf(r))
 		r = r.WithContext(context.WithValue(ctx, ctxSession, true))
 		held := newBuffered()
 		h.ServeHTTP(held, r)
-		if err := s.saveSession(w, r.Context()); err != nil {
+		if err := s.saveSession(w, s.commitContext(r.Context(), loaded)); err != nil {
 			s.serverError(w, r.WithContext(withoutSession(r.Context())), fmt.Errorf("web: save session: %w", err))
 			return
 		}
@@ -154,6 +158,7 @@ func (s *server) signIn(ctx context.Context, userID, method string) error {
 	s.sessions.Remove(ctx, keyPreAuth)
 	s.sessions.Remove(ctx, keyReg)
 	s.sessions.Remove(ctx, keyLoginEmail)
+	s.sessions.Remove(ctx, keyNoDevice)
 	now := s.now().Unix()
 	s.sessions.Put(ctx, keyUserID, userID)
 	s.sessions.Put(ctx, keyMethod, method)

@@ -32,6 +32,7 @@ type Options struct {
 	Now            func() time.Time
 	IdleTimeout    time.Duration // of a signed-in session; default 30m
 	Lifetime       time.Duration // absolute, of a signed-in session; default 12h
+	RememberDevice time.Duration // how long "remember this device" skips the second factor; 0: not offered
 }
 
 // Defaults of Options and fixed limits.
@@ -63,6 +64,7 @@ type server struct {
 	now      func() time.Time
 	idle     time.Duration
 	lifetime time.Duration
+	remember time.Duration
 	csp      string
 	views    *views
 	assets   *assets
@@ -103,6 +105,7 @@ func New(o Options) (http.Handler, error) {
 		now:      o.Now,
 		idle:     o.IdleTimeout,
 		lifetime: o.Lifetime,
+		remember: max(o.RememberDevice, 0),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -17,7 +17,10 @@
     form.addEventListener('submit', function (e) {
       e.preventDefault();
       busy(form, true);
-      post('/validate-totp-code/', { totp_code: input.value }).then(function (r) {
+      var remember = form.querySelector('input[name="remember_device"]');
+      var body = { totp_code: input.value };
+      if (remember && remember.checked) body.remember_device = '1';
+      post('/validate-totp-code/', body).then(function (r) {
         if (r.ok && r.data.redirect_url) {
           window.location.assign(r.data.redirect_url);
           return;
