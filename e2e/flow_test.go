@@ -19,8 +19,16 @@ const (
 
 // page helpers: each returns an action so a flow reads as a list of steps.
 
+// fill replaces what the field holds with value, as a person would: the
+// sign-in page may come with the email already filled in.
 func fill(sel, value string) chromedp.Action[chromedp.Void] {
-	return chromedp.SendKeys(chromedp.CSS(sel), value)
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		if _, err := chromedp.Clear(chromedp.CSS(sel))(ctx, tg); err != nil {
+			return err
+		}
+		_, err := chromedp.SendKeys(chromedp.CSS(sel), value)(ctx, tg)
+		return err
+	})
 }
 
 func submit(action string) chromedp.Action[chromedp.Void] {
