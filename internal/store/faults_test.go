@@ -165,6 +165,14 @@ func faultCalls(d *DB) map[string]func(ctx context.Context) error {
 			return s.CommitCtx(ctx, "tok", []byte("data"), now.Add(time.Hour))
 		},
 		"Sessions.DeleteCtx": func(ctx context.Context) error { return s.DeleteCtx(ctx, "tok") },
+		"Sessions.UpdateCtx": func(ctx context.Context) error {
+			return s.UpdateCtx(ctx, "tok", []byte("data"), now.Add(time.Hour))
+		},
+		"Identity": func(ctx context.Context) error { _, err := d.Identity(ctx, u.ID); return err },
+		"Groups":   func(ctx context.Context) error { _, err := d.Groups(ctx, u.ID); return err },
+		"ChangeGroups": func(ctx context.Context) error {
+			return d.ChangeGroups(ctx, u.ID, GroupChange{Add: []string{"admins"}})
+		},
 	}
 }
 

@@ -69,3 +69,15 @@ func (s Sessions) Commit(token string, b []byte, expiry time.Time) error {
 
 // Delete implements scs.Store.
 func (s Sessions) Delete(token string) error { return s.DeleteCtx(context.Background(), token) }
+
+// UpdateCtx saves new data for a session that still exists and changes
+// nothing when it is gone: unlike CommitCtx it never brings back a session
+// that was signed out or revoked meanwhile. The authorisation endpoints use
+// it to refresh a session's last-seen stamp.
+func (s Sessions) UpdateCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
+	if _, err := s.DB.exec(ctx, s.DB.db, `UPDATE sessions SET data = ?, expiry = ? WHERE token = ? AND expiry > ?`,
+		b, ms(expiry), token, ms(s.now())); err != nil {
+		return fmt.Errorf("store: update session: %w", err)
+	}
+	return nil
+}
