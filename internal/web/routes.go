@@ -61,7 +61,13 @@ func (s *server) routes() {
 	m.Handle("GET /account/backup-codes", s.page(members, s.backupCodesPage))
 	m.Handle("POST /generate-backup-codes/", s.json(members, s.generateBackupCodes))
 
+	m.Handle("GET /logout", s.page(anyone, s.logoutPage))
 	m.Handle("POST /logout", s.page(anyone, s.logout))
+
+	// Forward authentication for reverse proxies: their own handlers, which
+	// read the session and never save it (authz.go).
+	m.HandleFunc("GET /api/authz/forward-auth", s.authzForward)
+	m.HandleFunc("GET /api/authz/auth-request", s.authzRequest)
 }
 
 // home sends the visitor to where they stand.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 
+	"gatehouse/internal/access"
 	"gatehouse/internal/auth"
 	"gatehouse/internal/captcha"
 )
@@ -28,8 +29,10 @@ type Options struct {
 	Ping           func(context.Context) error // for /healthz; nil means always healthy
 	Log            *slog.Logger
 	Now            func() time.Time
-	IdleTimeout    time.Duration // of a signed-in session; default 30m
-	Lifetime       time.Duration // absolute, of a signed-in session; default 12h
+	IdleTimeout    time.Duration  // of a signed-in session; default 30m
+	Lifetime       time.Duration  // absolute, of a signed-in session; default 12h
+	CookieDomain   string         // parent domain of the session cookie, shared with protected applications; "": this host only
+	Rules          *access.Holder // access rules of the authorisation endpoints; nil: signed in means allowed
 }
 
 // Defaults of Options and fixed limits.
@@ -64,6 +67,11 @@ type server struct {
 	assets   *assets
 	flows    flows
 	mux      *http.ServeMux
+
+	base         *url.URL            // public URL; nil when not configured
+	cookieDomain string              // where rd may point (access.ReturnURL)
+	rules        *access.Holder      // nil: no rules file
+	checker      *scs.SessionManager // the sessions as the authorisation endpoints read them
 }
 
 // New returns the portal's HTTP handler.
@@ -97,6 +105,10 @@ func New(o Options) (http.Handler, error) {
 		now:      o.Now,
 		idle:     o.IdleTimeout,
 		lifetime: o.Lifetime,
+
+		base:         o.BaseURL,
+		cookieDomain: o.CookieDomain,
+		rules:        o.Rules,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -135,6 +147,8 @@ func New(o Options) (http.Handler, error) {
 	s.sessions.Cookie.SameSite = http.SameSiteLaxMode
 	s.sessions.Cookie.Secure = s.secure
 	s.sessions.Cookie.Path = "/"
+	s.sessions.Cookie.Domain = o.CookieDomain
+	s.checker = newChecker(o.SessionStore, s.lifetime)
 
 	var err error
 	if s.assets, err = loadAssets(); err != nil {
