@@ -4,6 +4,8 @@
 //	gatehouse serve                 run the portal
 //	gatehouse user add --email …    import an account (password on stdin)
 //	gatehouse user list             list accounts
+//	gatehouse user show --email …   show one account and its groups
+//	gatehouse user groups --email … set, add or remove groups
 package main
 
 import (
@@ -29,6 +31,8 @@ const usage = `usage:
   gatehouse serve [-addr host:port] [-data-dir dir] [-database-url url] [-base-url url]
   gatehouse user add --email E --first-name F --last-name L [--phone P]   (password on stdin)
   gatehouse user list
+  gatehouse user show --email E
+  gatehouse user groups --email E [--set a,b | --add a,b] [--remove c]
 Configuration comes from GATEHOUSE_* environment variables; see the README.`
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"gatehouse/internal/access"
 	"gatehouse/internal/config"
 	"gatehouse/internal/store"
 	"gatehouse/internal/web"
@@ -24,10 +25,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	}
 	defer a.Close()
+	rules, err := access.NewHolder(cfg.AccessRules)
+	if err != nil {
+		return err
+	}
+	go reloadOnHangup(ctx, a.log, cfg.AccessRules, rules)
 	h, err := web.New(web.Options{
 		Auth: a.auth, Captcha: a.captcha, PoW: a.pow,
 		SessionStore: store.Sessions{DB: a.db}, BaseURL: cfg.BaseURL,
 		TrustedProxies: cfg.TrustedProxies, Ping: a.db.Ping, Log: a.log,
+		CookieDomain: cfg.CookieDomain, Rules: rules,
 	})
 	if err != nil {
 		return err

@@ -18,15 +18,19 @@ import (
 
 func user(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: gatehouse user add|list")
+		return errors.New("usage: gatehouse user add|list|show|groups")
 	}
 	switch args[0] {
 	case "add":
 		return userAdd(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "list":
 		return userList(ctx, args[1:], getenv, stdout, stderr)
+	case "show":
+		return userShow(ctx, args[1:], getenv, stdout, stderr)
+	case "groups":
+		return userGroups(ctx, args[1:], getenv, stdout, stderr)
 	default:
-		return fmt.Errorf("unknown user command %q (add, list)", args[0])
+		return fmt.Errorf("unknown user command %q (add, list, show, groups)", args[0])
 	}
 }
 
