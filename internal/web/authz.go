@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"strings"
@@ -86,8 +87,23 @@ func (s *server) authz(w http.ResponseWriter, r *http.Request, kind proxyKind) {
 		}
 		http.Redirect(w, r, to, http.StatusFound)
 	default:
-		s.renderError(w, r, http.StatusForbidden, "You do not have access to this page.")
+		s.denied(w)
 	}
+}
+
+// denied answers 403 with a page that stands alone: the proxy shows it on
+// the application's host, where the portal's stylesheets and images are
+// not found.
+func (s *server) denied(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusForbidden)
+	fmt.Fprintf(w, `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Access refused</title></head>
+<body><main><h1>Access refused</h1>
+<p>You do not have access to this page (403). If you think you should, ask the administrator of this application.</p>
+<p><a href="%s/">Go to Gatehouse</a></p></main></body></html>
+`, html.EscapeString(s.portal()))
 }
 
 // decide applies the rules in force. A request whose forwarded headers
@@ -224,4 +240,17 @@ func (s *server) returnURL(rd string) string {
 		return ""
 	}
 	return u
+}
+
+// withReturnOrigins widens the policy's form-action to the names under the
+// cookie domain: browsers hold a redirect that follows a form post (the
+// second factor, the sign-out confirmation) to form-action, and those
+// redirects go to rd. A source without a scheme keeps an https portal to
+// https, as access.ReturnURL does.
+func withReturnOrigins(csp, cookieDomain string) string {
+	if cookieDomain == "" {
+		return csp
+	}
+	return strings.Replace(csp, "form-action 'self'",
+		"form-action 'self' "+cookieDomain+":* *."+cookieDomain+":*", 1)
 }

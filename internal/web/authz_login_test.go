@@ -48,6 +48,10 @@ func TestCookieDomain(t *testing.T) {
 	if sc := r.header.Get("Set-Cookie"); !strings.Contains(sc, "Domain=example.test") {
 		t.Fatalf("Set-Cookie %q lacks Domain=example.test", sc)
 	}
+	// The redirect to rd after a form post must be allowed by form-action.
+	if csp := r.header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' example.test:* *.example.test:*;") {
+		t.Errorf("form-action does not allow the applications: %q", csp)
+	}
 }
 
 // TestLogoutReturn: GET /logout asks to confirm and carries a usable rd;

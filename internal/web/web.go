@@ -129,7 +129,7 @@ func New(o Options) (http.Handler, error) {
 	if s.provider, known = captcha.Lookup(s.captcha.Kind()); !known {
 		return nil, fmt.Errorf("web: unknown CAPTCHA kind %q", s.captcha.Kind())
 	}
-	s.csp = contentSecurityPolicy(s.provider)
+	s.csp = withReturnOrigins(contentSecurityPolicy(s.provider), o.CookieDomain)
 
 	// Session values are gob-encoded by scs; registering the same types
 	// again is a no-op, so calling New twice is safe.
