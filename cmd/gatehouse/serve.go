@@ -29,7 +29,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err != nil {
 		return err
 	}
-	go reloadOnHangup(ctx, a.log, cfg.AccessRules, rules)
+	reloadOnHangup(ctx, a.log, cfg.AccessRules, rules)
 	h, err := web.New(web.Options{
 		Auth: a.auth, Captcha: a.captcha, PoW: a.pow,
 		SessionStore: store.Sessions{DB: a.db}, BaseURL: cfg.BaseURL,
