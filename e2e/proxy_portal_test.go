@@ -151,6 +151,7 @@ func TestProxyNginxPortal(t *testing.T) {
 	proxyStartNginx(t, rp.p)
 	who := rp.realSessions(t)
 	proxyContract(t, rp.p, rp.app, who, nil)
+	proxyPost(t, rp, who)
 	proxySignOutEverywhere(t, rp, who.good)
 }
 
@@ -161,6 +162,7 @@ func TestProxyCaddyPortal(t *testing.T) {
 	proxyStartCaddy(t, rp.p)
 	who := rp.realSessions(t)
 	proxyContract(t, rp.p, rp.app, who, nil)
+	proxyPost(t, rp, who)
 	proxySignOutEverywhere(t, rp, who.good)
 }
 
@@ -176,5 +178,40 @@ func proxySignOutEverywhere(t *testing.T, rp realProxy, token string) {
 			http.StatusSeeOther, "http://app.example.test/home")
 		resp, _ := proxyGet(t, rp.p, rp.app, "/home", token, nil, false)
 		proxyWantLogin(t, rp.p, resp, "http://app.example.test/home")
+	})
+}
+
+// proxyPost: a POST to the app is checked like a GET, whatever method the
+// proxy asks with, and its body reaches the app only when allowed.
+func proxyPost(t *testing.T, rp realProxy, who proxySessions) {
+	t.Run("a POST is checked too", func(t *testing.T) {
+		for _, c := range []struct {
+			session string
+			status  int
+		}{{who.good, http.StatusOK}, {who.badGroup, http.StatusForbidden}, {"", 0}} {
+			req, err := http.NewRequest(http.MethodPost, "http://"+rp.p.Listen+"/home", strings.NewReader("a=1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Host = rp.p.Host
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if c.session != "" {
+				req.AddCookie(&http.Cookie{Name: "gatehouse_session", Value: c.session})
+			}
+			client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			before := rp.app.hits.Load()
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			reached := rp.app.hits.Load() > before
+			switch {
+			case c.status == 0 && (resp.StatusCode != http.StatusFound || reached):
+				t.Errorf("signed out POST: status %d, reached %v; want 302 to the portal", resp.StatusCode, reached)
+			case c.status != 0 && (resp.StatusCode != c.status || reached != (c.status == http.StatusOK)):
+				t.Errorf("POST: status %d, reached %v; want %d", resp.StatusCode, reached, c.status)
+			}
+		}
 	})
 }
