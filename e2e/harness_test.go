@@ -82,7 +82,13 @@ func freePort(t *testing.T) string {
 // stops it when the test ends.
 func startPortal(t *testing.T, env ...string) *portal {
 	t.Helper()
-	addr := freePort(t)
+	return startPortalAt(t, freePort(t), env...)
+}
+
+// startPortalAt is startPortal on addr, for a portal whose base URL must
+// name its port.
+func startPortalAt(t *testing.T, addr string, env ...string) *portal {
+	t.Helper()
 	data := t.TempDir()
 	p := &portal{URL: "http://" + addr, DataDir: data, Outbox: filepath.Join(data, "sms-outbox.jsonl"), logs: &lockedBuffer{}}
 	p.cmd = exec.Command(binary, "serve")
@@ -184,6 +190,12 @@ func chromePath(t *testing.T) string {
 // given size, and returns its context.
 func browser(t *testing.T, width, height int) context.Context {
 	t.Helper()
+	return browserWith(t, width, height)
+}
+
+// browserWith is browser with extra allocator options (flags).
+func browserWith(t *testing.T, width, height int, extra ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromePath(t)),
 		chromedp.Headless,
@@ -199,6 +211,7 @@ func browser(t *testing.T, width, height int) context.Context {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(width, height),
 	}
+	opts = append(opts, extra...)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
 	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)

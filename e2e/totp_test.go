@@ -278,7 +278,8 @@ func TestAuthenticatorAppAndBackupCodes(t *testing.T) {
 	if s := text(t, ctx, card); !strings.Contains(s, "Authenticator App Active") || !strings.Contains(s, "Remove") {
 		t.Fatalf("active card: %q", s)
 	}
-	if s := text(t, ctx, "[data-session-method]"); s != "Authenticator app" {
+	// Enrolling an app is not signing in with it: the session keeps its method.
+	if s := text(t, ctx, "[data-session-method]"); s != "SMS code" {
 		t.Errorf("session method %q", s)
 	}
 	if loc := location(t, ctx); !strings.HasSuffix(loc, "/account") {

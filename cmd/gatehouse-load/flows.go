@@ -94,6 +94,11 @@ func (v *visitor) do(ctx context.Context, method, path string, form url.Values) 
 	if v.addr != "" {
 		req.Header.Set("X-Forwarded-For", v.addr)
 	}
+	if path == authzPath {
+		// What nginx's auth_request sends about the request it guards.
+		req.Header.Set("X-Original-URL", "http://app.example.test/")
+		req.Header.Set("X-Original-Method", http.MethodGet)
+	}
 	res, err := v.hc.Do(req)
 	if err != nil {
 		return answer{}, fmt.Errorf("%s %s: %w", method, path, err)

@@ -5,6 +5,8 @@
 //	gatehouse user add --email …    import an account (password on stdin)
 //	gatehouse user list             list accounts
 //	gatehouse user disable|enable|delete|sessions|activity|reset-mfa --email …
+//	gatehouse user show --email …   show one account and its groups
+//	gatehouse user groups --email … set, add or remove groups
 package main
 
 import (

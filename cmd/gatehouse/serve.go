@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"gatehouse/internal/access"
 	"gatehouse/internal/config"
 	"gatehouse/internal/store"
 	"gatehouse/internal/web"
@@ -29,6 +30,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	defer a.Close()
 	var draining atomic.Bool
+	rules, err := access.NewHolder(cfg.AccessRules)
+	if err != nil {
+		return err
+	}
+	reloadOnHangup(ctx, a.log, cfg.AccessRules, rules)
 	h, err := web.New(web.Options{
 		Auth: a.auth, Captcha: a.captcha, PoW: a.pow,
 		SessionStore: store.Sessions{DB: a.db}, BaseURL: cfg.BaseURL,
@@ -41,6 +47,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 			return a.complete()
 		},
 		RememberDevice: cfg.RememberDevice,
+		CookieDomain:   cfg.CookieDomain, Rules: rules,
 	})
 	if err != nil {
 		return err

@@ -31,6 +31,10 @@ func user(ctx context.Context, args []string, getenv func(string) string, stdin 
 		return userAdd(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "list":
 		return userList(ctx, args[1:], getenv, stdout, stderr)
+	case "show":
+		return userShow(ctx, args[1:], getenv, stdout, stderr)
+	case "groups":
+		return userGroups(ctx, args[1:], getenv, stdout, stderr)
 	default:
 		return fmt.Errorf("%w: unknown user command %q\n%s", errUsage, args[0], userUsage)
 	}

@@ -19,6 +19,7 @@ import (
 // Store is the persistence this package needs; *store.DB implements it.
 // Lookups of absent rows return an error wrapping store.ErrNotFound.
 type Store interface {
+	groupStore
 	CreateUser(ctx context.Context, u store.User) error
 	UserByEmail(ctx context.Context, email string) (store.User, error)
 	UserByID(ctx context.Context, id string) (store.User, error)

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"gatehouse/internal/access"
 	"gatehouse/internal/captcha"
 )
 
@@ -33,6 +34,8 @@ type Config struct {
 	PoWMaxNumber    int64          // GATEHOUSE_CAPTCHA_POW_MAXNUMBER
 	DefaultRegion   string         // GATEHOUSE_DEFAULT_REGION
 	TrustedProxies  []netip.Prefix // GATEHOUSE_TRUSTED_PROXIES
+	CookieDomain    string         // GATEHOUSE_COOKIE_DOMAIN, lower case; "": the portal's host only
+	AccessRules     string         // GATEHOUSE_ACCESS_RULES: path of the rules file; "": none
 	SecretKey       []byte         // GATEHOUSE_SECRET_KEY (32 bytes); nil: a key file in DataDir
 	Issuer          string         // GATEHOUSE_ISSUER
 	HashConcurrency int            // GATEHOUSE_HASH_CONCURRENCY
@@ -78,6 +81,8 @@ var Vars = []Var{
 	{"GATEHOUSE_CAPTCHA_POW_MAXNUMBER", "100000", "proof-of-work difficulty (largest secret number)"},
 	{"GATEHOUSE_DEFAULT_REGION", "US", "region for phone numbers typed without a country code"},
 	{"GATEHOUSE_TRUSTED_PROXIES", "", "comma-separated CIDRs of proxies whose X-Forwarded-For is believed"},
+	{"GATEHOUSE_COOKIE_DOMAIN", "", "parent domain of the session cookie (e.g. example.com), shared with protected applications"},
+	{"GATEHOUSE_ACCESS_RULES", "", "YAML file of access rules for protected applications; none: signed in means allowed"},
 	{"GATEHOUSE_SECRET_KEY", "generated in <data dir>/secret.key", "64 hex characters; the same on every instance"},
 	{"GATEHOUSE_ISSUER", "Gatehouse", "name shown in authenticator apps"},
 	{"GATEHOUSE_HASH_CONCURRENCY", "number of CPUs", "password hashes allowed to run at once"},
@@ -214,6 +219,14 @@ func Load(getenv func(string) string, args []string) (Config, error) {
 			}
 		}
 		c.TrustedProxies = append(c.TrustedProxies, p.Masked())
+	}
+	if c.CookieDomain, err = access.ParseCookieDomain(env("GATEHOUSE_COOKIE_DOMAIN", "")); err != nil {
+		bad("GATEHOUSE_COOKIE_DOMAIN", "%w", err)
+	}
+	if c.AccessRules = env("GATEHOUSE_ACCESS_RULES", ""); c.AccessRules != "" {
+		if _, err := access.Load(c.AccessRules); err != nil {
+			bad("GATEHOUSE_ACCESS_RULES", "%w", err)
+		}
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

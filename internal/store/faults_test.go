@@ -190,6 +190,14 @@ func faultCalls(d *DB) map[string]func(ctx context.Context) error {
 		"IsDisabled":    func(ctx context.Context) error { _, err := d.IsDisabled(ctx, u.ID); return err },
 		"DeleteUser":    func(ctx context.Context) error { return d.DeleteUser(ctx, u.ID) },
 		"ResetMFA":      func(ctx context.Context) error { return d.ResetMFA(ctx, u.ID, now) },
+		"Sessions.UpdateCtx": func(ctx context.Context) error {
+			return s.UpdateCtx(ctx, "tok", []byte("data"), now.Add(time.Hour))
+		},
+		"Identity": func(ctx context.Context) error { _, err := d.Identity(ctx, u.ID); return err },
+		"Groups":   func(ctx context.Context) error { _, err := d.Groups(ctx, u.ID); return err },
+		"ChangeGroups": func(ctx context.Context) error {
+			return d.ChangeGroups(ctx, u.ID, GroupChange{Add: []string{"admins"}})
+		},
 	}
 }
 

@@ -23,6 +23,9 @@ func (s *server) loginPage(w http.ResponseWriter, r *http.Request, _ visitor) {
 	if e := s.sessions.GetString(r.Context(), keyLoginEmail); e != "" {
 		v.Form["email"], v.Focus = e, "password"
 	}
+	if rd := s.returnURL(r.URL.Query().Get("rd")); rd != "" {
+		v.Form["rd"] = rd
+	}
 	s.render(w, r, http.StatusOK, "login", v)
 }
 
@@ -30,12 +33,13 @@ func (s *server) loginPage(w http.ResponseWriter, r *http.Request, _ visitor) {
 // pre-auth state under a new session token; it reaches nothing but the
 // second-factor steps.
 func (s *server) login(w http.ResponseWriter, r *http.Request, _ visitor) {
-	f, ok := s.parseForm(w, r, append([]string{"email", "password", "next"}, s.captchaFields()...)...)
+	f, ok := s.parseForm(w, r, append([]string{"email", "password", "next", "rd"}, s.captchaFields()...)...)
 	if !ok {
 		return
 	}
 	ctx := r.Context()
 	next := safeNext(f.get("next"))
+	rd := s.returnURL(f.get("rd"))
 	pa, err := s.auth.Login(ctx, auth.LoginInput{
 		Email: f.get("email"), Password: f.get("password"), Captcha: s.captchaToken(f), IP: ipOf(ctx),
 	})
@@ -44,6 +48,9 @@ func (s *server) login(w http.ResponseWriter, r *http.Request, _ visitor) {
 			v := s.loginView()
 			v.Form["email"] = f.get("email")
 			v.Next = next
+			if rd != "" {
+				v.Form["rd"] = rd
+			}
 			return v, nil
 		}})
 		return
@@ -61,6 +68,11 @@ func (s *server) login(w http.ResponseWriter, r *http.Request, _ visitor) {
 		s.sessions.Put(ctx, keyNext, next)
 	} else {
 		s.sessions.Remove(ctx, keyNext)
+	}
+	if rd != "" {
+		s.sessions.Put(ctx, keyRd, rd)
+	} else {
+		s.sessions.Remove(ctx, keyRd)
 	}
 	if s.deviceLogin(w, r, pa) {
 		return

@@ -139,7 +139,11 @@ func (s *server) completeLogin(ctx context.Context, userID, method string) (stri
 	if to == "" {
 		to = "/dashboard"
 	}
+	if rd := s.returnURL(s.sessions.GetString(ctx, keyRd)); rd != "" {
+		to = rd
+	}
 	s.sessions.Remove(ctx, keyNext)
+	s.sessions.Remove(ctx, keyRd)
 	if err := s.signIn(ctx, userID, method); err != nil {
 		return "", fmt.Errorf("web: renew token after second factor: %w", err)
 	}

@@ -66,7 +66,13 @@ func (s *server) routes() {
 	m.Handle("POST /account/devices/forget", s.page(members, s.forgetDevices))
 	m.Handle("GET /account/activity", s.page(members, s.activityPage))
 
+	m.Handle("GET /logout", s.page(anyone, s.logoutPage))
 	m.Handle("POST /logout", s.page(anyone, s.logout))
+
+	// Forward authentication for reverse proxies: their own handlers, which
+	// read the session and never save it (authz.go).
+	m.HandleFunc("GET /api/authz/forward-auth", s.authzForward)
+	m.HandleFunc("GET /api/authz/auth-request", s.authzRequest)
 
 	// A POST address of a page flow opened as a page (a reload after an
 	// answer, a shared link) goes to the page of the step, never to "Not

@@ -269,8 +269,10 @@ func TestCrossOriginPostsAreRefused(t *testing.T) {
 	u, _ := url.Parse(h.srv.URL)
 	expect(t, send("/account/phone", map[string]string{"Sec-Fetch-Site": "same-origin", "Origin": "http://" + u.Host}),
 		http.StatusSeeOther, "/account/phone/verify")
-	// State never changes on GET.
-	expect(t, c.get("/logout"), http.StatusMethodNotAllowed, "")
+	// State never changes on GET: GET /logout only asks to confirm.
+	r := c.get("/logout")
+	expect(t, r, http.StatusOK, "")
+	contains(t, r.body, `action="/logout"`)
 	expect(t, c.get("/dashboard"), http.StatusOK, "")
 }
 

@@ -148,6 +148,7 @@ func (s *server) endSignIn(ctx context.Context) {
 func (s *server) dropPreAuth(ctx context.Context) {
 	s.sessions.Remove(ctx, keyPreAuth)
 	s.sessions.Remove(ctx, keyNext)
+	s.sessions.Remove(ctx, keyRd)
 }
 
 // signIn turns the session into a signed-in one, under a new token.

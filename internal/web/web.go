@@ -13,6 +13,7 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 
+	"gatehouse/internal/access"
 	"gatehouse/internal/auth"
 	"gatehouse/internal/captcha"
 )
@@ -30,9 +31,11 @@ type Options struct {
 	Observer       Observer                    // told of every request; nil means nobody
 	Log            *slog.Logger
 	Now            func() time.Time
-	IdleTimeout    time.Duration // of a signed-in session; default 30m
-	Lifetime       time.Duration // absolute, of a signed-in session; default 12h
-	RememberDevice time.Duration // how long "remember this device" skips the second factor; 0: not offered
+	IdleTimeout    time.Duration  // of a signed-in session; default 30m
+	Lifetime       time.Duration  // absolute, of a signed-in session; default 12h
+	RememberDevice time.Duration  // how long "remember this device" skips the second factor; 0: not offered
+	CookieDomain   string         // parent domain of the session cookie, shared with protected applications; "": this host only
+	Rules          *access.Holder // access rules of the authorisation endpoints; nil: signed in means allowed
 }
 
 // Defaults of Options and fixed limits.
@@ -70,6 +73,11 @@ type server struct {
 	assets   *assets
 	flows    flows
 	mux      *http.ServeMux
+
+	base         *url.URL            // public URL; nil when not configured
+	cookieDomain string              // where rd may point (access.ReturnURL)
+	rules        *access.Holder      // nil: no rules file
+	checker      *scs.SessionManager // the sessions as the authorisation endpoints read them
 }
 
 // New returns the portal's HTTP handler.
@@ -106,6 +114,10 @@ func New(o Options) (http.Handler, error) {
 		idle:     o.IdleTimeout,
 		lifetime: o.Lifetime,
 		remember: max(o.RememberDevice, 0),
+
+		base:         o.BaseURL,
+		cookieDomain: o.CookieDomain,
+		rules:        o.Rules,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -133,7 +145,7 @@ func New(o Options) (http.Handler, error) {
 	if s.provider, known = captcha.Lookup(s.captcha.Kind()); !known {
 		return nil, fmt.Errorf("web: unknown CAPTCHA kind %q", s.captcha.Kind())
 	}
-	s.csp = contentSecurityPolicy(s.provider)
+	s.csp = withReturnOrigins(contentSecurityPolicy(s.provider), o.CookieDomain)
 
 	// Session values are gob-encoded by scs; registering the same types
 	// again is a no-op, so calling New twice is safe.
@@ -151,6 +163,8 @@ func New(o Options) (http.Handler, error) {
 	s.sessions.Cookie.SameSite = http.SameSiteLaxMode
 	s.sessions.Cookie.Secure = s.secure
 	s.sessions.Cookie.Path = "/"
+	s.sessions.Cookie.Domain = o.CookieDomain
+	s.checker = newChecker(o.SessionStore, s.lifetime)
 
 	var err error
 	if s.assets, err = loadAssets(); err != nil {
