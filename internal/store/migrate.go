@@ -30,7 +30,7 @@ const migrateLockKey int64 = 0x6761746568_6f7573
 // run, so instances starting together wait for each other and the first one
 // applies what is missing while the others find it done.
 func (d *DB) migrate(ctx context.Context) (err error) {
-	conn, err := d.db.Conn(ctx)
+	conn, err := d.writer().Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("store: migrate: connection: %w", err)
 	}

@@ -36,21 +36,31 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
-	sqldb, err := sql.Open("sqlite", dsn)
+	readers, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
 	}
-	// WAL allows many readers and one writer; a handful of connections keeps
-	// readers concurrent while the busy timeout serialises writers.
-	sqldb.SetMaxOpenConns(8)
-	sqldb.SetMaxIdleConns(8)
-	d := &DB{db: sqldb, dialect: SQLite}
+	w, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		readers.Close()
+		return nil, fmt.Errorf("store: open sqlite: %w", err)
+	}
+	// WAL allows many readers and one writer: readers get a handful of
+	// connections, writes one, so they wait their turn in Go's pool rather
+	// than sleep in SQLite's busy handler (which only other processes, such
+	// as an admin command, still meet).
+	readers.SetMaxOpenConns(8)
+	readers.SetMaxIdleConns(8)
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxIdleTime(0)
+	d := &DB{db: readers, w: w, dialect: SQLite}
 	if err := d.Ping(ctx); err != nil {
-		sqldb.Close()
+		d.Close()
 		return nil, fmt.Errorf("store: ping sqlite: %w", err)
 	}
 	if err := d.migrate(ctx); err != nil {
-		sqldb.Close()
+		d.Close()
 		return nil, err
 	}
 	return d, nil

@@ -38,14 +38,50 @@ const (
 
 // DB is the portal's database.
 type DB struct {
+	// db is the pool statements are sent to. On SQLite it serves reads
+	// only, and every write goes to w: one connection, so writers queue in
+	// Go's pool instead of sleeping in SQLite's busy handler, while readers
+	// go on in parallel (WAL). On PostgreSQL w is nil and db does both.
 	db        *sql.DB
+	w         *sql.DB
 	dialect   Dialect
 	onClose   func()        // releases what sits under db (the pgx pool); may be nil
 	opTimeout time.Duration // bound of each operation (see opCtx); 0: none
 }
 
-// SQL returns the underlying pool, for the session store and tests.
-func (d *DB) SQL() *sql.DB { return d.db }
+// SQL returns the pool that writes (on SQLite its single connection), for
+// tests that set connection options or write rows directly.
+func (d *DB) SQL() *sql.DB { return d.writer() }
+
+// writer returns the pool writes go to.
+func (d *DB) writer() *sql.DB {
+	if d.w != nil {
+		return d.w
+	}
+	return d.db
+}
+
+// route sends a statement meant for the shared pool to the writer when it
+// writes; statements inside a transaction stay where they are.
+func (d *DB) route(x querier, query string) querier {
+	if d.w == nil || x != querier(d.db) || !writes(query) {
+		return x
+	}
+	return d.w
+}
+
+// writes reports whether a statement changes the database.
+func writes(query string) bool {
+	q := strings.TrimSpace(query)
+	if len(q) < 6 {
+		return false
+	}
+	switch strings.ToUpper(q[:6]) {
+	case "INSERT", "UPDATE", "DELETE", "REPLAC", "CREATE", "PRAGMA":
+		return true
+	}
+	return strings.Contains(strings.ToUpper(q), "RETURNING")
+}
 
 // Dialect reports the SQL flavour.
 func (d *DB) Dialect() Dialect { return d.dialect }
@@ -54,6 +90,9 @@ func (d *DB) Dialect() Dialect { return d.dialect }
 // pgx pool under it).
 func (d *DB) Close() error {
 	err := d.db.Close()
+	if d.w != nil {
+		err = errors.Join(err, d.w.Close())
+	}
 	if d.onClose != nil {
 		d.onClose()
 	}
@@ -68,6 +107,11 @@ func (d *DB) Close() error {
 func (d *DB) Ping(ctx context.Context) error {
 	ctx, cancel := d.opCtx(ctx)
 	defer cancel()
+	if d.w != nil {
+		if err := d.w.PingContext(ctx); err != nil {
+			return noteFault(ctx, err)
+		}
+	}
 	return noteFault(ctx, d.db.PingContext(ctx))
 }
 
@@ -104,20 +148,20 @@ func (d *DB) q(query string) string {
 func (d *DB) exec(ctx context.Context, x querier, query string, args ...any) (sql.Result, error) {
 	octx, cancel := d.opCtx(ctx)
 	defer cancel()
-	res, err := x.ExecContext(octx, d.q(query), args...)
+	res, err := d.route(x, query).ExecContext(octx, d.q(query), args...)
 	return res, noteFault(ctx, err)
 }
 
 func (d *DB) queryRow(ctx context.Context, x querier, query string, args ...any) row {
 	octx, cancel := d.opCtx(ctx)
-	return row{r: x.QueryRowContext(octx, d.q(query), args...), ctx: ctx, cancel: cancel}
+	return row{r: d.route(x, query).QueryRowContext(octx, d.q(query), args...), ctx: ctx, cancel: cancel}
 }
 
 // query returns the rows and the end of their deadline, to call after
 // closing them; rows.Err needs noteFault from the caller.
 func (d *DB) query(ctx context.Context, x querier, query string, args ...any) (*sql.Rows, context.CancelFunc, error) {
 	octx, cancel := d.opCtx(ctx)
-	rows, err := x.QueryContext(octx, d.q(query), args...)
+	rows, err := d.route(x, query).QueryContext(octx, d.q(query), args...)
 	if err != nil {
 		cancel()
 		return nil, nil, noteFault(ctx, err)
@@ -132,7 +176,7 @@ func (d *DB) query(ctx context.Context, x querier, query string, args ...any) (*
 func (d *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	octx, cancel := d.opCtx(ctx)
 	defer cancel()
-	tx, err := d.db.BeginTx(octx, nil)
+	tx, err := d.writer().BeginTx(octx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", noteFault(ctx, err))
 	}
