@@ -108,16 +108,16 @@ func faultCalls(d *DB) map[string]func(ctx context.Context) error {
 	a := TOTPAttempt{Identity: "id", SID: "YF1", Status: TOTPVerified, Step: 1, Now: now, MaxFailures: 5}
 	s := Sessions{DB: d, Now: func() time.Time { return now }}
 	return map[string]func(ctx context.Context) error{
-		"Ping":          func(ctx context.Context) error { return d.Ping(ctx) },
-		"CreateUser":    func(ctx context.Context) error { return d.CreateUser(ctx, u) },
-		"UserByEmail":   func(ctx context.Context) error { _, err := d.UserByEmail(ctx, u.Email); return err },
-		"UserByID":      func(ctx context.Context) error { _, err := d.UserByID(ctx, u.ID); return err },
-		"EmailExists":   func(ctx context.Context) error { _, err := d.EmailExists(ctx, u.Email); return err },
-		"ListUsers":     func(ctx context.Context) error { _, err := d.ListUsers(ctx); return err },
-		"SetPhoneMFA":   func(ctx context.Context) error { return d.SetPhoneMFA(ctx, u.ID, "+12015550123", now) },
-		"BeginAttempt":  func(ctx context.Context) error { _, err := d.BeginAttempt(ctx, u.ID, 100, now); return err },
-		"Unlock":        func(ctx context.Context) error { return d.Unlock(ctx, u.ID) },
-		"EnableMFA":     func(ctx context.Context) error { return d.EnableMFA(ctx, u.ID, "+12015550123", now) },
+		"Ping":         func(ctx context.Context) error { return d.Ping(ctx) },
+		"CreateUser":   func(ctx context.Context) error { return d.CreateUser(ctx, u) },
+		"UserByEmail":  func(ctx context.Context) error { _, err := d.UserByEmail(ctx, u.Email); return err },
+		"UserByID":     func(ctx context.Context) error { _, err := d.UserByID(ctx, u.ID); return err },
+		"EmailExists":  func(ctx context.Context) error { _, err := d.EmailExists(ctx, u.Email); return err },
+		"ListUsers":    func(ctx context.Context) error { _, err := d.ListUsers(ctx); return err },
+		"SetPhoneMFA":  func(ctx context.Context) error { return d.SetPhoneMFA(ctx, u.ID, "+12015550123", now) },
+		"BeginAttempt": func(ctx context.Context) error { _, err := d.BeginAttempt(ctx, u.ID, 100, now); return err },
+		"Unlock":       func(ctx context.Context) error { return d.Unlock(ctx, u.ID) },
+		"EnableMFA":    func(ctx context.Context) error { return d.EnableMFA(ctx, u.ID, "+12015550123", now) },
 		"ReserveGuess": func(ctx context.Context) error {
 			_, err := d.ReserveGuess(ctx, GuessKey{"e", "n"}, testGuessPolicy(now))
 			return err

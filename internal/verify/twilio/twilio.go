@@ -147,15 +147,15 @@ type Client struct {
 }
 
 var (
-	accountSIDRe = regexp.MustCompile(`^AC[0-9a-fA-F]{32}$`)
-	apiKeySIDRe  = regexp.MustCompile(`^SK[0-9a-fA-F]{32}$`)
-	serviceSIDRe = regexp.MustCompile(`^VA[0-9a-fA-F]{32}$`)
+	accountSIDRe   = regexp.MustCompile(`^AC[0-9a-fA-F]{32}$`)
+	apiKeySIDRe    = regexp.MustCompile(`^SK[0-9a-fA-F]{32}$`)
+	serviceSIDRe   = regexp.MustCompile(`^VA[0-9a-fA-F]{32}$`)
 	messagingSIDRe = regexp.MustCompile(`^MG[0-9a-fA-F]{32}$`)
-	factorSIDRe  = regexp.MustCompile(`^YF[0-9a-fA-F]{32}$`)
-	alnumRe      = regexp.MustCompile(`^[A-Za-z0-9]+$`)
-	e164Re       = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
-	smsCodeRe    = regexp.MustCompile(`^[0-9]{4,10}$`)
-	totpCodeRe   = regexp.MustCompile(`^[0-9]{6}$`)
+	factorSIDRe    = regexp.MustCompile(`^YF[0-9a-fA-F]{32}$`)
+	alnumRe        = regexp.MustCompile(`^[A-Za-z0-9]+$`)
+	e164Re         = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+	smsCodeRe      = regexp.MustCompile(`^[0-9]{4,10}$`)
+	totpCodeRe     = regexp.MustCompile(`^[0-9]{6}$`)
 	// identityRe is what Twilio accepts as an entity identity (no PII: the
 	// portal uses a random UUID), and keeps it safe inside a URL path.
 	identityRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)

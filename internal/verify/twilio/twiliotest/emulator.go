@@ -210,8 +210,8 @@ func (e *Emulator) ServiceSID() string { return e.opts.ServiceSID }
 // with its account SID and auth token (default timeout and issuer).
 func (e *Emulator) ClientOptions() twilio.Options {
 	return twilio.Options{
-		AccountSID: e.opts.AccountSID,
-		AuthToken:  e.opts.AuthToken,
+		AccountSID:     e.opts.AccountSID,
+		AuthToken:      e.opts.AuthToken,
 		ServiceSID:     e.opts.ServiceSID,
 		AnonServiceSID: e.opts.AnonServiceSID,
 		BaseURL:        e.URL(),
