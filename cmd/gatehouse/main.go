@@ -4,6 +4,7 @@
 //	gatehouse serve                 run the portal
 //	gatehouse user add --email …    import an account (password on stdin)
 //	gatehouse user list             list accounts
+//	gatehouse user unlock --email … end an account's sign-in waits
 package main
 
 import (
@@ -29,6 +30,7 @@ const usage = `usage:
   gatehouse serve [-addr host:port] [-data-dir dir] [-database-url url] [-base-url url]
   gatehouse user add --email E --first-name F --last-name L [--phone P]   (password on stdin)
   gatehouse user list
+  gatehouse user unlock --email E
 Configuration comes from GATEHOUSE_* environment variables; see the README.`
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {

@@ -84,10 +84,14 @@ func build(ctx context.Context, cfg config.Config, stderr io.Writer) (*app, erro
 		a.Close()
 		return nil, err
 	}
+	texter, _ := v.(verify.Texter)
 	a.auth, err = auth.New(auth.Options{
-		Store: db, Verifier: v, Captcha: a.captcha, Hasher: hasher,
+		Store: db, Verifier: v, Captcha: a.captcha, Hasher: hasher, Texter: texter,
 		LimitKey: ring.Derive(keys.PurposeLimitKey), BackupKey: ring.Derive(keys.PurposeBackupCode),
 		ReplayKey: ring.Derive(keys.PurposeReplay), Issuer: cfg.Issuer, DefaultRegion: cfg.DefaultRegion, Log: a.log,
+		SMSCountries: cfg.Safety.SMSCountries,
+		Limits: auth.Limits{LockoutMax: cfg.Safety.LockoutMax, StepUpWindow: cfg.Safety.StepUpWindow,
+			SMSHourlyBudget: cfg.Safety.SMSHourlyBudget},
 	})
 	if err != nil {
 		a.Close()
@@ -116,9 +120,13 @@ func (a *app) verifier(stderr io.Writer) (verify.Verifier, error) {
 		})
 	case "twilio":
 		t := a.cfg.Twilio
+		if t.AnonSID == "" {
+			a.log.Warn("TWILIO_VERIFY_ANON_SERVICE_SID is not set: registrations and phone changes share the sign-in Verify service")
+		}
 		return twilio.New(twilio.Options{
 			AccountSID: t.AccountSID, AuthToken: t.AuthToken, APIKeySID: t.APIKeySID, APIKeySecret: t.APIKeySecret,
-			ServiceSID: t.ServiceSID, BaseURL: t.BaseURL, Timeout: t.Timeout, Issuer: a.cfg.Issuer, Log: a.log,
+			ServiceSID: t.ServiceSID, AnonServiceSID: t.AnonSID, MessagingFrom: t.MessagingFrom,
+			BaseURL: t.BaseURL, Timeout: t.Timeout, Issuer: a.cfg.Issuer, Log: a.log,
 		})
 	default:
 		return nil, fmt.Errorf("GATEHOUSE_VERIFY=%s is not supported", a.cfg.Verify)

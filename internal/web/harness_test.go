@@ -219,6 +219,7 @@ func newHarness(t *testing.T, opts ...func(*setup)) *harness {
 		// expiry and TOTP steps follow h.clock on both backends.
 		emu = twiliotest.New(t, twiliotest.Options{Now: clk.Now})
 		o := emu.ClientOptions()
+		o.MessagingFrom = "+12015550100" // the notice to an old number goes through the Messaging API
 		o.Timeout = cfg.twilioTimeout
 		o.Log = log
 		if eng, err = twilio.New(o); err != nil {

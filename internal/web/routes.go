@@ -46,20 +46,25 @@ func (s *server) routes() {
 	// posts.
 	m.Handle("GET /dashboard", s.page(members, s.dashboard))
 	m.Handle("GET /account", s.page(members, s.accountPage))
-	m.Handle("GET /account/phone", s.page(members, s.phonePage))
-	m.Handle("POST /account/phone", s.page(members, s.phoneStart))
+	// Changing how the account is protected needs a fresh second factor
+	// (freshPage, freshAPI): the step-up pages ask for one and come back.
+	m.Handle("GET /account/step-up", s.page(members, s.stepUpPage))
+	m.Handle("POST /account/step-up", s.page(members, s.stepUp))
+	m.Handle("POST /account/step-up/sms", s.page(members, s.stepUpSMS))
+	m.Handle("GET /account/phone", s.page(members, s.freshPage("/account/phone", s.phonePage)))
+	m.Handle("POST /account/phone", s.page(members, s.freshPage("/account/phone", s.phoneStart)))
 	m.Handle("GET /account/phone/verify", s.page(members, s.withPhoneChange(s.phoneVerifyPage)))
-	m.Handle("POST /account/phone/verify", s.page(members, s.withPhoneChange(s.phoneVerify)))
+	m.Handle("POST /account/phone/verify", s.page(members, s.freshPage("/account/phone", s.withPhoneChange(s.phoneVerify))))
 	m.Handle("POST /account/phone/resend", s.page(members, s.withPhoneChange(s.phoneResend)))
 	m.Handle("GET /account/phone/confirm", s.page(members, s.withPhoneChange(s.phoneConfirmPage)))
-	m.Handle("POST /account/phone/confirm", s.page(members, s.withPhoneChange(s.phoneConfirm)))
+	m.Handle("POST /account/phone/confirm", s.page(members, s.freshPage("/account/phone", s.withPhoneChange(s.phoneConfirm))))
 	m.Handle("POST /account/phone/cancel", s.page(members, s.phoneCancel))
 	m.Handle("POST /generate-totp-factor/", s.json(members, s.generateTOTP))
 	m.Handle("POST /confirm-totp-enrollment/", s.json(members, s.confirmTOTP))
-	m.Handle("GET /account/authenticator/remove", s.page(members, s.removePage))
-	m.Handle("POST /remove-totp-device/", s.json(members, s.removeTOTP))
-	m.Handle("GET /account/backup-codes", s.page(members, s.backupCodesPage))
-	m.Handle("POST /generate-backup-codes/", s.json(members, s.generateBackupCodes))
+	m.Handle("GET /account/authenticator/remove", s.page(members, s.freshPage("/account/authenticator/remove", s.removePage)))
+	m.Handle("POST /remove-totp-device/", s.json(members, s.freshAPI("/account/authenticator/remove", s.removeTOTP)))
+	m.Handle("GET /account/backup-codes", s.page(members, s.freshPage("/account/backup-codes", s.backupCodesPage)))
+	m.Handle("POST /generate-backup-codes/", s.json(members, s.freshAPI("/account/backup-codes", s.generateBackupCodes)))
 
 	m.Handle("POST /logout", s.page(anyone, s.logout))
 }
