@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"gatehouse/internal/verify"
 )
 
 type countingNotifier struct {
@@ -183,5 +185,68 @@ func TestForbiddenTextInEmail(t *testing.T) {
 		if _, err := f.svc.Login(ctx, loginFrom(e, testPassword, "192.0.2.1")); !errors.As(err, &ve) || ve.Fields["email"] == "" {
 			t.Fatalf("%q: %v", e, err)
 		}
+	}
+}
+
+// TestRefusedRegistrationCostsNoHash: every limit of the credentials step
+// runs before the password is hashed.
+func TestRefusedRegistrationCostsNoHash(t *testing.T) {
+	f := newFixture(t)
+	r, _ := f.svc.RegisterStart(ctx, RegisterInput{FirstName: "A", LastName: "B", Email: "a@example.com", Captcha: "ok", IP: "192.0.2.1"})
+	if _, err := f.svc.RegisterCredentials(ctx, r, testPassword, "2015550123", "192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	hashes := f.hash.hashes
+	for _, number := range []string{"2015550123", "+1 900 555 0100"} { // in the cooldown; premium-rate
+		if _, err := f.svc.RegisterCredentials(ctx, r, testPassword, number, "192.0.2.1"); err == nil {
+			t.Fatalf("%s: not refused", number)
+		}
+	}
+	if f.hash.hashes != hashes {
+		t.Fatalf("refused credentials steps hashed %d time(s)", f.hash.hashes-hashes)
+	}
+}
+
+// TestSignInOnlyAgainstTheCurrentNumber: a code sent to a number that is
+// no longer the account's does not sign in and is not written back.
+func TestSignInOnlyAgainstTheCurrentNumber(t *testing.T) {
+	f := newFixture(t)
+	u := f.register(t, "ada@example.com", "2015550123")
+	pa, err := f.svc.SendLoginCode(ctx, f.login(t, "ada@example.com"), "", "192.0.2.9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.SetPhoneMFA(ctx, u.ID, "+12025550199", f.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.CheckLoginCode(ctx, pa, codeFor("+12015550123")); !errors.Is(err, ErrStepExpired) {
+		t.Fatalf("code to the old number: %v", err)
+	}
+	if got, _ := f.db.UserByID(ctx, u.ID); got.Phone != "+12025550199" {
+		t.Fatalf("phone written back: %s", got.Phone)
+	}
+}
+
+// TestBudgetRefusesAnonymousFirst: at 80% of the hourly budget
+// registrations stop while sign-in codes still go out.
+func TestBudgetRefusesAnonymousFirst(t *testing.T) {
+	f := newFixtureWith(t, Limits{SMSHourlyBudget: 5})
+	u := f.register(t, "ada@example.com", "2015550123") // send 1
+	reg := func(i int) error {
+		to := fmt.Sprintf("+1201555%04d", 100+i)
+		return f.svc.sendCode(ctx, smsSend{target: verify.Target{Purpose: verify.PurposeRegister, Subject: to, Phone: to},
+			ip: fmt.Sprintf("192.0.2.%d", i)})
+	}
+	for i := range 3 { // sends 2 to 4
+		if err := reg(i); err != nil {
+			t.Fatalf("registration send %d: %v", i, err)
+		}
+	}
+	var le *LimitError
+	if err := reg(9); !errors.As(err, &le) {
+		t.Fatalf("registration past 80%% of the budget: %v", err)
+	}
+	if _, err := f.svc.SendLoginCode(ctx, f.login(t, u.Email), "", "192.0.2.9"); err != nil {
+		t.Fatalf("sign-in code within the budget: %v", err)
 	}
 }
