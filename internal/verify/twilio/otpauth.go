@@ -60,3 +60,17 @@ func param(q url.Values, k, def string) string {
 func uriEscape(s string) string {
 	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
 }
+
+// binding extracts binding.secret and binding.uri from a new factor.
+func binding(b *any) (secret, uri string) {
+	if b == nil {
+		return "", ""
+	}
+	m, ok := (*b).(map[string]any)
+	if !ok {
+		return "", ""
+	}
+	secret, _ = m["secret"].(string)
+	uri, _ = m["uri"].(string)
+	return secret, uri
+}

@@ -3,6 +3,7 @@ package twilio
 import (
 	"context"
 	"log/slog"
+	"strings"
 
 	verifyv2 "github.com/twilio/twilio-go/rest/verify/v2"
 
@@ -91,4 +92,12 @@ func (c *Client) CancelSMS(ctx context.Context, t verify.Target) error {
 		_, err := api.UpdateVerification(c.service(t), t.Phone, p.SetStatus("canceled"))
 		return err
 	}, slog.String("to", maskPhone(t.Phone)), slog.String("purpose", t.Purpose))
+}
+
+// maskPhone keeps the last two digits of a number, for logs.
+func maskPhone(p string) string {
+	if len(p) <= 3 {
+		return strings.Repeat("*", len(p))
+	}
+	return p[:1] + strings.Repeat("*", len(p)-3) + p[len(p)-2:]
 }

@@ -233,3 +233,14 @@ func attrsAny(attrs []slog.Attr) []any {
 	}
 	return out
 }
+
+// invalid reports an argument refused before any call to Twilio.
+func invalid(op, why string) error {
+	return fmt.Errorf("twilio: %s: %s: %w", op, why, verify.ErrInvalidParameter)
+}
+
+// malformed reports a 2xx answer the adapter cannot use.
+func (c *Client) malformed(op, why string) error {
+	c.log.Error("twilio answer malformed", slog.String("op", op), slog.String("problem", why))
+	return fmt.Errorf("twilio: %s: malformed answer: %s: %w", op, why, verify.ErrUnavailable)
+}
