@@ -33,8 +33,9 @@ type held struct {
 // and number types codes may go to, the hourly budget (anonymous sends stop
 // at 80% of it), sends per network (anonymous flows) or per account
 // (everything after a right password), sends of one purpose to one number,
-// and the cooldown between them, which doubles with each send. A refused
-// send never reaches the provider.
+// and the cooldown between them, which doubles with each send (first sends
+// of the flows anyone may start included). A refused send never reaches
+// the provider.
 func (s *Service) sendCode(ctx context.Context, m smsSend) error {
 	to := m.target.Phone
 	if err := phone.Sendable(to, s.countries); err != nil {
@@ -85,7 +86,15 @@ func (s *Service) sendCode(ctx context.Context, m smsSend) error {
 	// The window a send opens is the wait before the next one: the
 	// cooldown, doubled for each send before this one.
 	cool := s.lim.ResendCooldown << min(max(sent.Count-1, 0), 10)
-	if err := take("sms-cool:"+numKey, 1, cool, "Please wait before requesting another code."); err != nil {
+	if m.fresh && !m.target.Anonymous() {
+		// The first code of a new sign-in (after the right password) or
+		// step-up is not held back, so signing in again at once works; it
+		// still opens the cooldown before its own resend.
+		if _, err := s.st.Hit(ctx, "sms-cool:"+numKey, 1, cool, s.now()); err != nil {
+			giveBack()
+			return fmt.Errorf("auth: cooldown: %w", err)
+		}
+	} else if err := take("sms-cool:"+numKey, 1, cool, "Please wait before requesting another code."); err != nil {
 		return err
 	}
 	tk := s.targetKey(m.target)

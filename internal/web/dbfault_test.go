@@ -76,10 +76,8 @@ func newFaultPortal(t *testing.T, db *store.DB) *faultPortal {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// This portal runs on the real clock: a cooldown of a millisecond lets
-	// its tests sign in again at once.
 	svc, err := auth.New(auth.Options{Store: db, Verifier: eng, Captcha: pow, Hasher: hasher,
-		LimitKey: ring.Derive(keys.PurposeLimitKey), Log: log, Limits: auth.Limits{ResendCooldown: time.Millisecond}})
+		LimitKey: ring.Derive(keys.PurposeLimitKey), Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
