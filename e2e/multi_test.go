@@ -278,13 +278,13 @@ func TestMultiInstance(t *testing.T) {
 		miWant(t, "dashboard on A after logout", c.get(A, "/dashboard"), http.StatusSeeOther, "")
 	})
 
-	t.Run("10 wrong passwords split between A and B lock the account on both", func(t *testing.T) {
+	t.Run("failures from one network split between A and B make it wait on both, not the owner", func(t *testing.T) {
 		setup := miNewClient(t, "198.51.100.3")
 		acct := miAccount{"Linus", "linus@example.com", "+12015550103"}
 		setup.register(A, A, outbox, acct)
 		c := miNewClient(t, "198.51.100.4")
 		var wrongBefore miResp
-		for i := range 10 {
+		for i := range 5 {
 			base := A
 			if i%2 == 1 {
 				base = B
@@ -295,19 +295,28 @@ func TestMultiInstance(t *testing.T) {
 				wrongBefore = r
 			}
 		}
+		if !strings.Contains(wrongBefore.body, "Incorrect email or password.") {
+			t.Errorf("no refusal message:\n%s", wrongBefore.body)
+		}
 		for _, inst := range []struct{ name, base string }{{"A", A}, {"B", B}} {
 			wrong := c.password(inst.base, acct.email, "wrong-password-x")
 			right := c.password(inst.base, acct.email, miPassword)
-			miWant(t, "wrong password on locked "+inst.name, wrong, http.StatusUnauthorized, "")
-			miWant(t, "right password on locked "+inst.name, right, http.StatusUnauthorized, "")
-			if right.body != wrong.body || right.body != wrongBefore.body {
-				t.Errorf("on %s the right password on a locked account answers differently from a wrong one:\n"+
+			miWant(t, "wrong password from the waiting network on "+inst.name, wrong, http.StatusTooManyRequests, "")
+			miWant(t, "right password from the waiting network on "+inst.name, right, http.StatusTooManyRequests, "")
+			if right.body != wrong.body {
+				t.Errorf("on %s the right password from a waiting network answers differently from a wrong one:\n"+
 					"right:\n%s\nwrong:\n%s", inst.name, right.body, wrong.body)
 			}
-			if !strings.Contains(right.body, "Incorrect email or password.") {
-				t.Errorf("on %s: no refusal message:\n%s", inst.name, right.body)
+			if right.header.Get("Retry-After") == "" || !strings.Contains(right.body, "Try again in") {
+				t.Errorf("on %s: no wait told:\n%s", inst.name, right.body)
 			}
 		}
+		// The owner, from another network, signs in on both.
+		owner := miNewClient(t, "203.0.113.40")
+		owner.signIn(A, A, outbox, acct)
+		miWant(t, "logout", owner.post(A, "/logout", nil), http.StatusSeeOther, "/login")
+		owner2 := miNewClient(t, "203.0.113.41")
+		miWant(t, "owner password on B", owner2.password(B, acct.email, miPassword), http.StatusSeeOther, "/login/mfa")
 	})
 
 	t.Run("a TOTP code accepted on A is refused on B", func(t *testing.T) {

@@ -7,6 +7,7 @@
 //	gatehouse user disable|enable|delete|sessions|activity|reset-mfa --email …
 //	gatehouse user show --email …   show one account and its groups
 //	gatehouse user groups --email … set, add or remove groups
+//	gatehouse user unlock --email … end an account's sign-in waits
 package main
 
 import (

@@ -31,6 +31,8 @@ func user(ctx context.Context, args []string, getenv func(string) string, stdin 
 		return userAdd(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "list":
 		return userList(ctx, args[1:], getenv, stdout, stderr)
+	case "unlock":
+		return userUnlock(ctx, args[1:], getenv, stdout, stderr)
 	case "show":
 		return userShow(ctx, args[1:], getenv, stdout, stderr)
 	case "groups":
@@ -160,4 +162,34 @@ func loadFor(getenv func(string) string, dataDir, dbURL string) (config.Config, 
 		args = append(args, "-database-url", dbURL)
 	}
 	return config.Load(getenv, args)
+}
+
+// userUnlock ends every sign-in wait of an account: its own and that of
+// every network its email was guessed from.
+func userUnlock(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("user unlock", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	email := fs.String("email", "", "email address (required)")
+	dataDir := fs.String("data-dir", "", "data directory (default GATEHOUSE_DATA_DIR)")
+	dbURL := fs.String("database-url", "", "database URL (default GATEHOUSE_DATABASE_URL)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *email == "" {
+		return errors.New("usage: gatehouse user unlock --email E")
+	}
+	cfg, err := loadFor(getenv, *dataDir, *dbURL)
+	if err != nil {
+		return err
+	}
+	a, err := build(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.auth.Unlock(ctx, *email); err != nil {
+		return fmt.Errorf("cannot unlock: %s", auth.Message(err))
+	}
+	fmt.Fprintf(stdout, "unlocked %s\n", auth.NormalizeEmail(*email))
+	return nil
 }

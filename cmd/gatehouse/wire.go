@@ -105,6 +105,9 @@ func build(ctx context.Context, cfg config.Config, stderr io.Writer) (*app, erro
 		a.Close()
 		return nil, err
 	}
+	// The notice to an old number goes through the backend itself, which
+	// the metrics wrapper below would hide.
+	texter, _ := v.(verify.Texter)
 	v = verify.Observe(v, a.metrics)
 	if err := a.captchaProvider(); err != nil {
 		a.Close()
@@ -117,10 +120,13 @@ func build(ctx context.Context, cfg config.Config, stderr io.Writer) (*app, erro
 	}
 	hasher = hasher.WithObserver(a.metrics)
 	a.auth, err = auth.New(auth.Options{
-		Store: db, Verifier: v, Captcha: a.captcha, Hasher: hasher,
+		Store: db, Verifier: v, Captcha: a.captcha, Hasher: hasher, Texter: texter,
 		LimitKey: ring.Derive(keys.PurposeLimitKey), BackupKey: ring.Derive(keys.PurposeBackupCode),
 		ReplayKey: ring.Derive(keys.PurposeReplay), Issuer: cfg.Issuer, DefaultRegion: cfg.DefaultRegion, Log: a.log,
-		Observer: a.metrics,
+		Observer:     a.metrics,
+		SMSCountries: cfg.Safety.SMSCountries,
+		Limits: auth.Limits{LockoutMax: cfg.Safety.LockoutMax, StepUpWindow: cfg.Safety.StepUpWindow,
+			SMSHourlyBudget: cfg.Safety.SMSHourlyBudget},
 	})
 	if err != nil {
 		a.Close()
@@ -149,9 +155,13 @@ func (a *app) verifier(stderr io.Writer) (verify.Verifier, error) {
 		})
 	case "twilio":
 		t := a.cfg.Twilio
+		if t.AnonSID == "" {
+			a.log.Warn("TWILIO_VERIFY_ANON_SERVICE_SID is not set: registrations and phone changes share the sign-in Verify service")
+		}
 		return twilio.New(twilio.Options{
 			AccountSID: t.AccountSID, AuthToken: t.AuthToken, APIKeySID: t.APIKeySID, APIKeySecret: t.APIKeySecret,
-			ServiceSID: t.ServiceSID, BaseURL: t.BaseURL, Timeout: t.Timeout, Issuer: a.cfg.Issuer, Log: a.log,
+			ServiceSID: t.ServiceSID, AnonServiceSID: t.AnonSID, MessagingFrom: t.MessagingFrom,
+			BaseURL: t.BaseURL, Timeout: t.Timeout, Issuer: a.cfg.Issuer, Log: a.log,
 		})
 	default:
 		return nil, fmt.Errorf("GATEHOUSE_VERIFY=%s is not supported", a.cfg.Verify)

@@ -82,37 +82,35 @@ func TestRegistrationValidation(t *testing.T) {
 	}
 }
 
+// TestSMSCaps: the cooldown after a send doubles with each send to the
+// number (30 s, 1 min, 2 min, …), and five sends of one purpose per hour
+// reach the provider; refused sends never do.
 func TestSMSCaps(t *testing.T) {
-	f := newFixture(t)
+	f := newFixtureWith(t, Limits{RegistrationTTL: 2 * time.Hour}) // one registration for the whole hour
 	r, _ := f.svc.RegisterStart(ctx, RegisterInput{FirstName: "A", LastName: "B", Email: "a@example.com", Captcha: "ok", IP: "192.0.2.1"})
 	r, err := f.svc.RegisterCredentials(ctx, r, testPassword, "2015550123", "192.0.2.1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A resend within 30 s is refused, with a Retry-After.
 	var le *LimitError
-	if err := f.svc.RegisterResend(ctx, r, "192.0.2.1"); !errors.As(err, &le) || le.RetryAfter != 30*time.Second {
-		t.Fatalf("resend in cooldown: %v", err)
+	for _, cool := range []time.Duration{30 * time.Second, time.Minute, 2 * time.Minute, 4 * time.Minute} {
+		if err := f.svc.RegisterResend(ctx, r, "192.0.2.1"); !errors.As(err, &le) || le.RetryAfter != cool {
+			t.Fatalf("resend in a cooldown of %v: %v", cool, err)
+		}
+		f.clock.Advance(cool)
+		if err := f.svc.RegisterResend(ctx, r, "192.0.2.1"); err != nil {
+			t.Fatalf("after a cooldown of %v: %v", cool, err)
+		}
 	}
-	f.clock.Advance(31 * time.Second)
-	if err := f.svc.RegisterResend(ctx, r, "192.0.2.1"); err != nil {
-		t.Fatal(err)
-	}
-	f.clock.Advance(31 * time.Second)
-	if err := f.svc.RegisterResend(ctx, r, "192.0.2.1"); err != nil {
-		t.Fatal(err)
-	}
-	// Three sends to the number in 10 minutes; the fourth never reaches the provider.
-	f.clock.Advance(31 * time.Second)
+	f.clock.Advance(time.Hour - 7*time.Minute - 31*time.Second)
 	err = f.svc.RegisterResend(ctx, r, "192.0.2.1")
-	if !errors.As(err, &le) || le.RetryAfter <= 0 {
-		t.Fatalf("4th send: %v", err)
+	if !errors.As(err, &le) || le.RetryAfter <= 0 || !strings.Contains(Message(err), "Try again in") {
+		t.Fatalf("6th send in an hour: %v", err)
 	}
-	if n := f.ver.totalSends(); n != 3 {
-		t.Fatalf("provider got %d sends, want 3", n)
+	if n := f.ver.totalSends(); n != 5 {
+		t.Fatalf("provider got %d sends, want 5", n)
 	}
-	// The window ends 10 minutes after the first send.
-	f.clock.Advance(10 * time.Minute)
+	f.clock.Advance(time.Minute)
 	if err := f.svc.RegisterResend(ctx, r, "192.0.2.1"); err != nil {
 		t.Fatalf("after the window: %v", err)
 	}
@@ -120,86 +118,35 @@ func TestSMSCaps(t *testing.T) {
 
 func TestSMSPerIPCap(t *testing.T) {
 	f := newFixture(t)
+	send := func(to, ip string) error {
+		return f.svc.sendCode(ctx, smsSend{target: verify.Target{Purpose: verify.PurposeRegister, Subject: to, Phone: to}, ip: ip})
+	}
 	for i := 0; i < 10; i++ {
-		if err := f.svc.sendCode(ctx, fmt.Sprintf("+1201555%04d", i), "198.51.100.7", false); err != nil {
+		if err := send(fmt.Sprintf("+1201555%04d", i), "198.51.100.7"); err != nil {
 			t.Fatalf("send %d: %v", i, err)
 		}
 	}
 	var le *LimitError
-	if err := f.svc.sendCode(ctx, "+12015559999", "198.51.100.7", false); !errors.As(err, &le) {
+	if err := send("+12015559999", "198.51.100.7"); !errors.As(err, &le) {
 		t.Fatalf("11th send from one IP: %v", err)
 	}
 	if n := f.ver.totalSends(); n != 10 {
 		t.Fatalf("provider got %d sends", n)
 	}
 	// The refused send did not count against that number.
-	if err := f.svc.sendCode(ctx, "+12015559999", "198.51.100.8", false); err != nil {
+	if err := send("+12015559999", "198.51.100.8"); err != nil {
 		t.Fatal(err)
-	}
-}
-
-func TestLoginFlag1(t *testing.T) {
-	f := newFixture(t)
-	u := f.register(t, "ada@example.com", "2015550123")
-	pa := f.login(t, "ADA@example.com")
-	st, err := f.svc.Pending(ctx, pa)
-	if err != nil || st.MaskedPhone != "(***) ***-0123" || !st.Account.MFAEnabled {
-		t.Fatalf("pending: %+v %v", st, err)
-	}
-	if _, err := f.svc.CheckLoginCode(ctx, pa, "123456"); !errors.Is(err, ErrNoCodeSent) {
-		t.Fatalf("check before send: %v", err)
-	}
-	// With the flag on, a typed number is ignored: the code goes to the registered one.
-	pa, err = f.svc.SendLoginCode(ctx, pa, "+12025550000", "192.0.2.9")
-	if err != nil || pa.Phone != u.Phone {
-		t.Fatalf("send: %v %+v", err, pa)
-	}
-	if _, err := f.svc.CheckLoginCode(ctx, pa, "999999"); !errors.Is(err, ErrWrongCode) {
-		t.Fatalf("wrong code: %v", err)
-	}
-	got, err := f.svc.CheckLoginCode(ctx, pa, codeFor(u.Phone))
-	if err != nil || got.ID != u.ID {
-		t.Fatalf("right code: %v", err)
-	}
-	if db, _ := f.db.UserByID(ctx, u.ID); db.FailedAttempts != 0 {
-		t.Fatalf("failures not cleared: %d", db.FailedAttempts)
-	}
-}
-
-func TestLoginFlag0(t *testing.T) {
-	f := newFixture(t)
-	u, err := f.svc.CreateUser(ctx, CreateUserInput{Email: "imp@example.com", FirstName: "Im", LastName: "Ported", Password: testPassword, Phone: "2015556053"})
-	if err != nil || u.MFAEnabled {
-		t.Fatalf("create: %v %+v", err, u)
-	}
-	pa := f.login(t, "imp@example.com")
-	st, _ := f.svc.Pending(ctx, pa)
-	if st.MaskedPhone != "(***) ***-6053" || st.Account.MFAEnabled {
-		t.Fatalf("pending %+v", st)
-	}
-	var ve *ValidationError
-	if _, err := f.svc.SendLoginCode(ctx, pa, "", "192.0.2.9"); !errors.As(err, &ve) {
-		t.Fatalf("empty number: %v", err)
-	}
-	// The user types a different number; that one is verified and saved.
-	pa, err = f.svc.SendLoginCode(ctx, pa, "+1 202 555 0147", "192.0.2.9")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.svc.CheckLoginCode(ctx, pa, codeFor("+12025550147")); err != nil {
-		t.Fatal(err)
-	}
-	got, _ := f.db.UserByID(ctx, u.ID)
-	if !got.MFAEnabled || got.Phone != "+12025550147" {
-		t.Fatalf("after setup: %+v", got)
 	}
 }
 
 func TestWrongPasswordAndLockout(t *testing.T) {
-	f := newFixture(t)
+	// The account-wide cap, lowered to 10, reached from 10 networks (each
+	// stays under its own five free failures).
+	f := newFixtureWith(t, Limits{AccountFailures: 10})
 	u := f.register(t, "ada@example.com", "2015550123")
 	bad := LoginInput{Email: "ada@example.com", Password: "wrong password", Captcha: "ok", IP: "192.0.2.50"}
 	for i := 0; i < 10; i++ {
+		bad.IP = fmt.Sprintf("192.0.2.%d", 50+i)
 		if _, err := f.svc.Login(ctx, bad); !errors.Is(err, ErrInvalidCredentials) {
 			t.Fatalf("attempt %d: %v", i, err)
 		}
@@ -229,7 +176,7 @@ func TestWrongPasswordAndLockout(t *testing.T) {
 }
 
 func TestLockoutRace(t *testing.T) {
-	f := newFixture(t)
+	f := newFixtureWith(t, Limits{AccountFailures: 10})
 	f.register(t, "ada@example.com", "2015550123")
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -260,8 +207,10 @@ func TestLockoutRace(t *testing.T) {
 
 func TestIPLimit(t *testing.T) {
 	f := newFixture(t)
+	// Thirty emails, each under its own five free failures.
 	in := LoginInput{Email: "nobody@example.com", Password: "wrong", Captcha: "ok", IP: "203.0.113.5"}
 	for i := 0; i < 30; i++ {
+		in.Email = fmt.Sprintf("nobody%d@example.com", i)
 		if _, err := f.svc.Login(ctx, in); !errors.Is(err, ErrInvalidCredentials) {
 			t.Fatalf("attempt %d: %v", i, err)
 		}
@@ -283,7 +232,7 @@ func TestIPLimit(t *testing.T) {
 }
 
 func TestCodesPerLogin(t *testing.T) {
-	f := newFixture(t)
+	f := newFixtureWith(t, Limits{AccountFailures: 10})
 	u := f.register(t, "ada@example.com", "2015550123")
 	pa := f.login(t, "ada@example.com")
 	pa, err := f.svc.SendLoginCode(ctx, pa, "", "192.0.2.9")
@@ -344,6 +293,7 @@ func TestProviderFailure(t *testing.T) {
 		t.Fatalf("expired: %v", err)
 	}
 	f.ver.fail = fmt.Errorf("x: %w", verify.ErrBlocked)
+	f.clock.Advance(time.Minute) // past the cooldown of the first send
 	if _, err := f.svc.SendLoginCode(ctx, pa, "", "192.0.2.9"); !errors.Is(err, ErrNumberRefused) {
 		t.Fatalf("blocked: %v", err)
 	}
@@ -363,10 +313,10 @@ func TestPhoneChange(t *testing.T) {
 	if err := f.svc.ConfirmPhoneChange(ctx, u.ID, pc); !errors.Is(err, ErrNotVerified) {
 		t.Fatalf("confirm before verify: %v", err)
 	}
-	if _, err := f.svc.VerifyPhoneChange(ctx, pc, codeFor(u.Phone)); !errors.Is(err, ErrWrongCode) {
+	if _, err := f.svc.VerifyPhoneChange(ctx, u.ID, pc, codeFor(u.Phone)); !errors.Is(err, ErrWrongCode) {
 		t.Fatalf("old number's code: %v", err)
 	}
-	pc, err = f.svc.VerifyPhoneChange(ctx, pc, codeFor(pc.Phone))
+	pc, err = f.svc.VerifyPhoneChange(ctx, u.ID, pc, codeFor(pc.Phone))
 	if err != nil || !pc.Verified {
 		t.Fatal(err)
 	}
@@ -379,22 +329,28 @@ func TestPhoneChange(t *testing.T) {
 	if got, _ := f.db.UserByID(ctx, u.ID); got.Phone != "+12025550199" {
 		t.Fatalf("not saved: %s", got.Phone)
 	}
+	// The old number is told.
+	if len(f.ver.texts) != 1 || !strings.HasPrefix(f.ver.texts[0], u.Phone+": ") || !strings.Contains(f.ver.texts[0], "changed") {
+		t.Fatalf("texts = %q", f.ver.texts)
+	}
 }
 
 // TestPhoneSpellingsShareACounter: limits count the normalised number, so
 // typing it differently does not buy more sends.
 func TestPhoneSpellingsShareACounter(t *testing.T) {
 	f := newFixture(t)
-	for i, spelling := range []string{"(201) 555-0123", "+1 201 555 0123", "201.555.0123"} {
+	// Five registrations, past each cooldown, use up the number's sends.
+	for i, spelling := range []string{"(201) 555-0123", "+1 201 555 0123", "201.555.0123", "2015550123", "+12015550123"} {
 		r, _ := f.svc.RegisterStart(ctx, RegisterInput{FirstName: "A", LastName: "B", Email: fmt.Sprintf("u%d@example.com", i), Captcha: "ok", IP: fmt.Sprintf("192.0.2.%d", i)})
 		if _, err := f.svc.RegisterCredentials(ctx, r, testPassword, spelling, fmt.Sprintf("192.0.2.%d", i)); err != nil {
 			t.Fatalf("send %d: %v", i, err)
 		}
+		f.clock.Advance(10 * time.Minute)
 	}
 	r, _ := f.svc.RegisterStart(ctx, RegisterInput{FirstName: "A", LastName: "B", Email: "u9@example.com", Captcha: "ok", IP: "192.0.2.9"})
 	var le *LimitError
 	if _, err := f.svc.RegisterCredentials(ctx, r, testPassword, "0012015550123", "192.0.2.9"); !errors.As(err, &le) {
-		t.Fatalf("4th send to another spelling of one number: %v", err)
+		t.Fatalf("6th send to another spelling of one number: %v", err)
 	}
 }
 
@@ -468,18 +424,20 @@ func TestUnavailableSendKeepsCaps(t *testing.T) {
 // TestLockSurvivesRestart: the counters live in the database, so a new
 // Service on the same database (a restarted portal) keeps the lock.
 func TestLockSurvivesRestart(t *testing.T) {
-	f := newFixture(t)
+	f := newFixtureWith(t, Limits{AccountFailures: 10})
 	f.register(t, "ada@example.com", "2015550123")
 	bad := LoginInput{Email: "ada@example.com", Password: "wrong password", Captcha: "ok", IP: "192.0.2.50"}
 	for i := 0; i < 6; i++ {
+		bad.IP = fmt.Sprintf("192.0.2.%d", 50+i)
 		f.svc.Login(ctx, bad)
 	}
 	restarted, err := New(Options{Store: f.db, Verifier: f.ver, Captcha: fakeCaptcha{}, Hasher: f.hash,
-		LimitKey: []byte(strings.Repeat("k", 32)), Now: f.clock.Now})
+		LimitKey: []byte(strings.Repeat("k", 32)), Now: f.clock.Now, Limits: Limits{AccountFailures: 10}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 4; i++ {
+		bad.IP = fmt.Sprintf("192.0.2.%d", 60+i)
 		restarted.Login(ctx, bad)
 	}
 	good := bad

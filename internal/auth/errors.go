@@ -18,6 +18,8 @@ var (
 	ErrTooManyChecks      = errors.New("auth: too many checks of one code")
 	ErrTooManyCodes       = errors.New("auth: too many wrong codes in one sign-in")
 	ErrNumberRefused      = errors.New("auth: provider refused the number")
+	ErrNotSendable        = errors.New("auth: codes may not go to this number")
+	ErrStepUpRequired     = errors.New("auth: a fresh second factor is required")
 	ErrUnavailable        = errors.New("auth: verify provider unavailable")
 	ErrStepExpired        = errors.New("auth: step expired")
 	ErrNoCodeSent         = errors.New("auth: no code sent yet")

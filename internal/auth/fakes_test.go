@@ -17,17 +17,21 @@ import (
 // fakeVerifier is an in-memory SMS verifier: the code for a number is always
 // its last four digits followed by "00", and it counts calls.
 type fakeVerifier struct {
-	mu     sync.Mutex
-	sends  map[string]int
-	fail   error // returned by every call when set
-	checks int
+	mu       sync.Mutex
+	sends    map[string]int
+	fail     error // returned by every call when set
+	checks   int
+	cancels  int
+	texts    []string // "to: body" of every SendText
+	starters map[string]verify.Target
 }
 
 func newFakeVerifier() *fakeVerifier { return &fakeVerifier{sends: map[string]int{}} }
 
 func codeFor(to string) string { return to[len(to)-4:] + "00" }
 
-func (f *fakeVerifier) StartSMS(ctx context.Context, to string) (verify.Verification, error) {
+func (f *fakeVerifier) StartSMS(ctx context.Context, t verify.Target) (verify.Verification, error) {
+	to := t.Phone
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.fail != nil {
@@ -37,7 +41,8 @@ func (f *fakeVerifier) StartSMS(ctx context.Context, to string) (verify.Verifica
 	return verify.Verification{SID: "VE1", To: to, Status: "pending", Sends: f.sends[to]}, nil
 }
 
-func (f *fakeVerifier) CheckSMS(ctx context.Context, to, code string) (verify.Check, error) {
+func (f *fakeVerifier) CheckSMS(ctx context.Context, t verify.Target, code string) (verify.Check, error) {
+	to := t.Phone
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.checks++
@@ -48,6 +53,20 @@ func (f *fakeVerifier) CheckSMS(ctx context.Context, to, code string) (verify.Ch
 		return verify.Check{}, verify.ErrNotFound
 	}
 	return verify.Check{Approved: code == codeFor(to)}, nil
+}
+
+func (f *fakeVerifier) CancelSMS(ctx context.Context, t verify.Target) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cancels++
+	return f.fail
+}
+
+func (f *fakeVerifier) SendText(ctx context.Context, to, body string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.texts = append(f.texts, to+": "+body)
+	return nil
 }
 
 func (f *fakeVerifier) totalSends() int {
@@ -85,12 +104,25 @@ func (fakeCaptcha) Verify(ctx context.Context, token, ip string) error {
 
 // fakeHasher "hashes" by prefixing, so domain tests don't pay argon2's cost.
 type fakeHasher struct {
-	mu      sync.Mutex
-	dummies int
+	mu       sync.Mutex
+	dummies  int
+	hashes   int
+	verifies int
+	delay    time.Duration // each Verify takes this long (real time)
 }
 
-func (h *fakeHasher) Hash(ctx context.Context, pw string) (string, error) { return "h:" + pw, nil }
+func (h *fakeHasher) Hash(ctx context.Context, pw string) (string, error) {
+	h.mu.Lock()
+	h.hashes++
+	h.mu.Unlock()
+	return "h:" + pw, nil
+}
 func (h *fakeHasher) Verify(ctx context.Context, hash, pw string) (bool, error) {
+	h.mu.Lock()
+	h.verifies++
+	d := h.delay
+	h.mu.Unlock()
+	time.Sleep(d)
 	return hash == "h:"+pw, nil
 }
 func (h *fakeHasher) VerifyDummy(ctx context.Context, pw string) error {
@@ -108,7 +140,10 @@ type fixture struct {
 	hash  *fakeHasher
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T) *fixture { t.Helper(); return newFixtureWith(t, Limits{}) }
+
+// newFixtureWith is newFixture with limits other than the defaults.
+func newFixtureWith(t *testing.T, lim Limits) *fixture {
 	t.Helper()
 	db, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "auth.db"))
 	if err != nil {
@@ -119,7 +154,7 @@ func newFixture(t *testing.T) *fixture {
 		ver: newFakeVerifier(), hash: &fakeHasher{}}
 	f.svc, err = New(Options{
 		Store: db, Verifier: f.ver, Captcha: fakeCaptcha{}, Hasher: f.hash,
-		LimitKey: []byte(strings.Repeat("k", 32)), Now: f.clock.Now,
+		LimitKey: []byte(strings.Repeat("k", 32)), Now: f.clock.Now, Limits: lim, Texter: f.ver,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -126,6 +126,9 @@ func (s *Service) checkPhone(raw string) (string, string) {
 	if strings.TrimSpace(raw) == "" {
 		return "", "Enter your phone number."
 	}
+	if CheckText(raw) != nil {
+		return "", "Your phone number contains invisible, control or text-direction characters. Type it again."
+	}
 	n, err := phone.Normalize(raw, s.region)
 	if err != nil {
 		return "", "Enter a valid phone number, like (201) 555-0123 or +44 7400 123456."

@@ -5,9 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
 
 	"gatehouse/internal/store"
+	"gatehouse/internal/verify"
 )
 
 // Method names of second factors, stamped on a signed-in session.
@@ -33,95 +36,112 @@ type LoginInput struct {
 }
 
 // Login checks the CAPTCHA and the credentials. A wrong password, an unknown
-// email and a locked account all answer ErrInvalidCredentials after the same
-// amount of hashing work.
+// email and an account that waits all answer ErrInvalidCredentials after
+// the same amount of hashing work; a (email, network) pair that waits
+// answers a LimitError, for known and unknown emails alike. Only failures
+// count: a sign-in in flight holds a slot of its pair until its hash is
+// done, and a right password gives it back.
 func (s *Service) Login(ctx context.Context, in LoginInput) (_ PreAuth, err error) {
 	defer func() { s.obs.SignIn(MethodPassword, outcome(err)) }()
 	ve := invalid()
-	if in.Email == "" {
+	if CheckText(in.Email) != nil {
+		ve.Fields["email"] = "Your email address contains invisible, control or text-direction characters. Type it again."
+	} else if in.Email == "" {
 		ve.Fields["email"] = "Enter your email address."
 	}
-	if in.Password == "" {
+	if strings.ContainsFunc(in.Password, unicode.IsControl) {
+		// The rule of password.Check: any printable character may be part
+		// of a password, so only control characters are refused here.
+		ve.Fields["password"] = "Your password contains control characters."
+	} else if in.Password == "" {
 		ve.Fields["password"] = "Enter your password."
 	}
 	if len(ve.Fields) > 0 {
 		return PreAuth{}, ve
 	}
-	ipKey := "login-ip:" + s.subject("ip", in.IP)
-	// Count the attempt first: a success gives it back.
-	if err := s.take(ctx, ipKey, s.lim.IPFailures, s.lim.IPFailureWindow,
-		"Too many failed sign-in attempts from your network. Try again later."); err != nil {
+	email := NormalizeEmail(in.Email)
+	ipKey := "login-ip:" + s.netSubject(in.IP)
+	if w, err := s.st.Peek(ctx, ipKey, s.now()); err != nil {
+		return PreAuth{}, fmt.Errorf("auth: login: %w", err)
+	} else if w.Count >= s.lim.IPFailures {
+		return PreAuth{}, wait("Too many failed sign-in attempts from your network.", retryAfter(w.Reset, s.now()))
+	}
+	gk := s.guessKey(email, in.IP)
+	if err := s.reserveGuess(ctx, gk); err != nil {
 		return PreAuth{}, err
 	}
+	pa, result, err := s.login(ctx, email, in)
+	s.endGuess(ctx, gk, result)
+	if result == store.GuessFailed {
+		if _, err := s.st.Hit(ctx, ipKey, 1, s.lim.IPFailureWindow, s.now()); err != nil {
+			s.log.Warn("network failure count failed", "err", err)
+		}
+	}
+	return pa, err
+}
+
+// login is the part of Login a throttle slot is held for; outcome says
+// how the guess ends (store.GuessVoid, GuessFailed, GuessSucceed).
+func (s *Service) login(ctx context.Context, email string, in LoginInput) (PreAuth, int, error) {
 	if err := s.captcha.Verify(ctx, in.Captcha, in.IP); err != nil {
 		s.log.Info("captcha refused", "step", "login", "err", err)
-		return PreAuth{}, fmt.Errorf("%w (%w)", ErrCaptcha, err)
+		return PreAuth{}, store.GuessVoid, fmt.Errorf("%w (%w)", ErrCaptcha, err)
 	}
-	u, err := s.st.UserByEmail(ctx, NormalizeEmail(in.Email))
+	u, err := s.st.UserByEmail(ctx, email)
 	if errors.Is(err, store.ErrNotFound) {
 		if err := s.hasher.VerifyDummy(ctx, in.Password); err != nil {
-			return PreAuth{}, fmt.Errorf("auth: login: %w", err)
+			return PreAuth{}, store.GuessVoid, fmt.Errorf("auth: login: %w", err)
 		}
-		return PreAuth{}, ErrInvalidCredentials
+		return PreAuth{}, store.GuessFailed, ErrInvalidCredentials
 	}
 	if err != nil {
-		return PreAuth{}, fmt.Errorf("auth: login: %w", err)
+		return PreAuth{}, store.GuessVoid, fmt.Errorf("auth: login: %w", err)
 	}
 	if off, err := s.disabled(ctx, u.ID); err != nil || off {
-		return PreAuth{}, s.refuseDisabled(ctx, u.ID, in.Password, err)
-	}
-	att, err := s.st.BeginAttempt(ctx, u.ID)
-	if err != nil {
-		return PreAuth{}, fmt.Errorf("auth: login: %w", err)
-	}
-	if s.locked(att) {
-		if err := s.hasher.VerifyDummy(ctx, in.Password); err != nil {
-			return PreAuth{}, fmt.Errorf("auth: login: %w", err)
+		if err := s.refuseDisabled(ctx, u.ID, in.Password, err); !errors.Is(err, ErrInvalidCredentials) {
+			return PreAuth{}, store.GuessVoid, err
 		}
-		s.log.Info("sign-in refused: account locked", "user", u.ID)
-		return PreAuth{}, fmt.Errorf("%w (%w)", ErrInvalidCredentials, errAccountLocked)
+		return PreAuth{}, store.GuessFailed, ErrInvalidCredentials
+	}
+	att, waits, err := s.beginAttempt(ctx, u.ID)
+	if err != nil {
+		return PreAuth{}, store.GuessVoid, fmt.Errorf("auth: login: %w", err)
+	}
+	if waits {
+		// Answered as a wrong password from this network would be.
+		if err := s.hasher.VerifyDummy(ctx, in.Password); err != nil {
+			return PreAuth{}, store.GuessVoid, fmt.Errorf("auth: login: %w", err)
+		}
+		s.log.Info("sign-in refused: account waits", "user", u.ID)
+		return PreAuth{}, store.GuessFailed, fmt.Errorf("%w (%w)", ErrInvalidCredentials, errAccountLocked)
 	}
 	ok, err := s.hasher.Verify(ctx, u.PasswordHash, in.Password)
 	if err != nil {
-		return PreAuth{}, fmt.Errorf("auth: login: %w", err)
+		s.giveBackAttempt(ctx, u.ID)
+		return PreAuth{}, store.GuessVoid, fmt.Errorf("auth: login: %w", err)
 	}
 	if !ok {
 		s.failed(ctx, u.ID, att)
 		s.record(ctx, u.ID, EventSignInFailed, "wrong password")
-		return PreAuth{}, ErrInvalidCredentials
+		return PreAuth{}, store.GuessFailed, ErrInvalidCredentials
 	}
 	// A right password is no failure, so its attempt is given back; but only
 	// a passed second factor clears the account's earlier failures, so wrong
-	// codes keep adding up across logins toward the lock.
-	if err := s.st.EndAttempt(ctx, u.ID); err != nil {
-		return PreAuth{}, fmt.Errorf("auth: login: %w", err)
-	}
-	s.give(ctx, ipKey, s.lim.IPFailureWindow)
+	// codes keep adding up across logins toward the account's wait.
+	s.giveBackAttempt(ctx, u.ID)
 	lid, err := s.randomID(16)
 	if err != nil {
-		return PreAuth{}, err
+		return PreAuth{}, store.GuessVoid, err
 	}
-	return PreAuth{UserID: u.ID, LoginID: lid, StartedAt: s.now()}, nil
+	return PreAuth{UserID: u.ID, LoginID: lid, StartedAt: s.now()}, store.GuessSucceed, nil
 }
 
-// locked reports whether an attempt lands on a locked account, or beyond the
-// number of failures allowed (parallel attempts racing the lock).
-func (s *Service) locked(a store.Attempt) bool {
-	return a.LockedUntil.After(s.now()) || a.Count > s.lim.AccountFailures
-}
-
-// failed records a failed attempt that was counted by BeginAttempt, locking
-// the account when it was the last one allowed.
-func (s *Service) failed(ctx context.Context, userID string, a store.Attempt) {
-	if a.Count < s.lim.AccountFailures {
-		return
+// giveBackAttempt takes back an attempt counted by beginAttempt that was
+// no failure.
+func (s *Service) giveBackAttempt(ctx context.Context, userID string) {
+	if err := s.st.EndAttempt(ctx, userID); err != nil {
+		s.log.Warn("attempt give-back failed", "err", err)
 	}
-	if err := s.st.Lock(ctx, userID, s.now().Add(s.lim.LockDuration)); err != nil {
-		s.log.Error("lock account failed", "user", userID, "err", err)
-		return
-	}
-	s.log.Warn("account locked after repeated failures", "user", userID)
-	s.obs.Lockout()
 }
 
 // LoginState is what the second-factor step shows.
@@ -192,7 +212,8 @@ func (s *Service) SendLoginCode(ctx context.Context, pa PreAuth, phoneRaw, ip st
 	} else if to == "" {
 		return pa, fmt.Errorf("auth: user %s has MFA on but no phone: %w", pa.UserID, ErrUnavailable)
 	}
-	if err := s.sendCode(ctx, to, ip, false); err != nil {
+	if err := s.sendCode(ctx, smsSend{target: loginTarget(pa.UserID, to), ip: ip, account: pa.UserID,
+		fresh: !pa.CodeSent}); err != nil {
 		return pa, err
 	}
 	pa.Phone, pa.CodeSent = to, true
@@ -207,13 +228,20 @@ func (s *Service) ResendLoginCode(ctx context.Context, pa PreAuth, ip string) er
 	if !pa.CodeSent {
 		return ErrNoCodeSent
 	}
-	return s.sendCode(ctx, pa.Phone, ip, true)
+	return s.sendCode(ctx, smsSend{target: loginTarget(pa.UserID, pa.Phone), ip: ip, account: pa.UserID})
+}
+
+// loginTarget is the verification of a sign-in of the account userID.
+func loginTarget(userID, phone string) verify.Target {
+	return verify.Target{Purpose: verify.PurposeLogin, Subject: userID, Phone: phone}
 }
 
 // CheckLoginCode checks the SMS code of a pre-auth login. On success the
 // sign-in is complete; with the MFA flag off, the confirmed number is saved
-// and the flag turned on. ErrTooManyCodes and ErrStepExpired end the login:
-// the caller drops the pre-auth state.
+// and the flag turned on, only while it is still off. A sign-in completes
+// only against the account as it is now: once the flag is on, a code sent
+// to a number that is no longer the account's ends the login. ErrTooManyCodes
+// and ErrStepExpired end the login: the caller drops the pre-auth state.
 func (s *Service) CheckLoginCode(ctx context.Context, pa PreAuth, code string) (_ Account, err error) {
 	defer func() { s.obs.SignIn(MethodSMS, outcome(err)) }()
 	st, err := s.Pending(ctx, pa)
@@ -227,16 +255,30 @@ func (s *Service) CheckLoginCode(ctx context.Context, pa PreAuth, code string) (
 	if err != nil {
 		return Account{}, err
 	}
+	if st.user.MFAEnabled && st.user.Phone != pa.Phone {
+		s.log.Info("sign-in ended: the code went to a number that is no longer the account's", "user", pa.UserID)
+		return Account{}, ErrStepExpired
+	}
 	return s.secondFactor(ctx, pa, st.user, func() error {
-		if err := s.checkCode(ctx, pa.Phone, c); err != nil {
+		if err := s.checkCode(ctx, loginTarget(pa.UserID, pa.Phone), c); err != nil {
 			return err
 		}
-		if !st.user.MFAEnabled || st.user.Phone != pa.Phone {
-			if err := s.st.SetPhoneMFA(ctx, st.user.ID, pa.Phone, s.now()); err != nil {
-				return fmt.Errorf("auth: enable mfa: %w", err)
-			}
-			st.user.Phone, st.user.MFAEnabled = pa.Phone, true
+		if st.user.MFAEnabled {
+			return nil
 		}
+		err := s.st.EnableMFA(ctx, st.user.ID, pa.Phone, s.now())
+		if errors.Is(err, store.ErrConflict) {
+			// The flag went on meanwhile (another sign-in set a number):
+			// this code proves a number the account may no longer have.
+			if u, uerr := s.st.UserByID(ctx, st.user.ID); uerr != nil || u.Phone != pa.Phone {
+				return ErrStepExpired
+			}
+			err = nil
+		}
+		if err != nil {
+			return fmt.Errorf("auth: enable mfa: %w", err)
+		}
+		st.user.Phone, st.user.MFAEnabled = pa.Phone, true
 		return nil
 	})
 }
@@ -254,12 +296,12 @@ func (s *Service) secondFactor(ctx context.Context, pa PreAuth, u store.User, ch
 	if w.Count > s.lim.CodesPerLogin {
 		return Account{}, ErrTooManyCodes
 	}
-	att, err := s.st.BeginAttempt(ctx, u.ID)
+	att, waits, err := s.beginAttempt(ctx, u.ID)
 	if err != nil {
 		return Account{}, fmt.Errorf("auth: second factor: %w", err)
 	}
-	if s.locked(att) {
-		s.log.Info("second factor refused: account locked", "user", u.ID)
+	if waits {
+		s.log.Info("second factor refused: account waits", "user", u.ID)
 		return Account{}, ErrTooManyCodes
 	}
 	err = check()
@@ -273,9 +315,7 @@ func (s *Service) secondFactor(ctx context.Context, pa PreAuth, u store.User, ch
 	if !errors.Is(err, ErrWrongCode) {
 		// Not the user's guess (provider down, code expired): give the
 		// attempt back so an outage cannot lock anyone out.
-		if e := s.st.EndAttempt(ctx, u.ID); e != nil {
-			s.log.Warn("attempt give-back failed", "err", e)
-		}
+		s.giveBackAttempt(ctx, u.ID)
 		if _, e := s.st.Hit(ctx, codesKey, -1, s.lim.PreAuthTTL, s.now()); e != nil {
 			s.log.Warn("attempt give-back failed", "err", e)
 		}

@@ -19,6 +19,8 @@ var messages = []struct {
 	{ErrTooManyChecks, "Too many attempts for this code. Wait 10 minutes, then request a new code."},
 	{ErrTooManyCodes, "Too many wrong codes. Please sign in again."},
 	{ErrNumberRefused, "We can't send a code to this number."},
+	{ErrNotSendable, "We can't send codes to this number."},
+	{ErrStepUpRequired, "For your security, confirm it's you with a fresh code first."},
 	{ErrUnavailable, "The verification service is unavailable. Please try again in a minute."},
 	{ErrStepExpired, "This step has expired. Please start again."},
 	{ErrNoCodeSent, "Request a code first."},

@@ -48,13 +48,18 @@ func TestObserverSeesSignInsSMSAndLockouts(t *testing.T) {
 		t.Fatalf("registration: %q", got)
 	}
 
+	// Ten failures spread over ten networks reach an account-wide cap of 10
+	// (no single network's throttle applies).
+	f.svc.lim.AccountFailures = 10
 	bad := LoginInput{Email: "ada@example.com", Password: "wrong password", Captcha: "bad", IP: "192.0.2.50"}
 	_, _ = f.svc.Login(ctx, bad)
 	bad.Captcha = "ok"
-	for range 10 {
+	for i := range 10 {
+		bad.IP = fmt.Sprintf("192.0.2.%d", 60+i)
 		_, _ = f.svc.Login(ctx, bad)
 	}
 	good := bad
+	good.IP = "192.0.2.99"
 	good.Password = testPassword
 	_, _ = f.svc.Login(ctx, good)
 	want := []string{"signin password captcha"}

@@ -8,11 +8,13 @@ import (
 
 	"gatehouse/internal/password"
 	"gatehouse/internal/store"
+	"gatehouse/internal/verify"
 )
 
 // Registration is a sign-up in progress. It lives only in the session; no
 // account row exists until the phone number is verified.
 type Registration struct {
+	ID           string // random; the subject of its verification
 	FirstName    string
 	LastName     string
 	Email        string
@@ -39,7 +41,7 @@ type RegisterInput struct {
 }
 
 func (s *Service) regAlive(r Registration) error {
-	if r.Email == "" || s.now().Sub(r.StartedAt) > s.lim.RegistrationTTL {
+	if r.Email == "" || r.ID == "" || s.now().Sub(r.StartedAt) > s.lim.RegistrationTTL {
 		return ErrStepExpired
 	}
 	return nil
@@ -61,7 +63,7 @@ func (s *Service) RegisterStart(ctx context.Context, in RegisterInput) (Registra
 		return Registration{}, ve
 	}
 	if err := s.take(ctx, "reg-ip:"+s.subject("ip", in.IP), s.lim.RegistrationsPerIP, time.Hour,
-		"Too many sign-ups from your network. Try again later."); err != nil {
+		"Too many sign-ups from your network."); err != nil {
 		return Registration{}, err
 	}
 	if err := s.captcha.Verify(ctx, in.Captcha, in.IP); err != nil {
@@ -75,11 +77,16 @@ func (s *Service) RegisterStart(ctx context.Context, in RegisterInput) (Registra
 	if taken {
 		return Registration{}, ErrEmailTaken
 	}
-	return Registration{FirstName: first, LastName: last, Email: email, StartedAt: s.now()}, nil
+	id, err := s.randomID(16)
+	if err != nil {
+		return Registration{}, err
+	}
+	return Registration{ID: id, FirstName: first, LastName: last, Email: email, StartedAt: s.now()}, nil
 }
 
 // RegisterCredentials sets the password and phone number and sends the
-// first code to that number.
+// first code to that number. Every limit runs before the password is
+// hashed, so a refused request costs no hashing work.
 func (s *Service) RegisterCredentials(ctx context.Context, r Registration, pw, phoneRaw, ip string) (Registration, error) {
 	if err := s.regAlive(r); err != nil {
 		return r, err
@@ -96,12 +103,12 @@ func (s *Service) RegisterCredentials(ctx context.Context, r Registration, pw, p
 		}
 		return r, ve
 	}
+	if err := s.sendCode(ctx, smsSend{target: r.target(num), ip: ip, fresh: true}); err != nil {
+		return r, err
+	}
 	hash, err := s.hasher.Hash(ctx, pw)
 	if err != nil {
 		return r, fmt.Errorf("auth: hash: %w", err)
-	}
-	if err := s.sendCode(ctx, num, ip, false); err != nil {
-		return r, err
 	}
 	r.PasswordHash, r.Phone, r.CodeSent = hash, num, true
 	return r, nil
@@ -115,7 +122,12 @@ func (s *Service) RegisterResend(ctx context.Context, r Registration, ip string)
 	if !r.CodeSent {
 		return ErrNoCodeSent
 	}
-	return s.sendCode(ctx, r.Phone, ip, true)
+	return s.sendCode(ctx, smsSend{target: r.target(r.Phone), ip: ip})
+}
+
+// target is the verification of the registration to phone.
+func (r Registration) target(phone string) verify.Target {
+	return verify.Target{Purpose: verify.PurposeRegister, Subject: r.ID, Phone: phone}
 }
 
 // RegisterVerify checks the code and, when the provider approves it, creates
@@ -131,7 +143,7 @@ func (s *Service) RegisterVerify(ctx context.Context, r Registration, code strin
 	if err != nil {
 		return Account{}, err
 	}
-	if err := s.checkCode(ctx, r.Phone, c); err != nil {
+	if err := s.checkCode(ctx, r.target(r.Phone), c); err != nil {
 		return Account{}, err
 	}
 	u, err := s.createUser(ctx, store.User{

@@ -25,10 +25,15 @@ type Store interface {
 	UserByID(ctx context.Context, id string) (store.User, error)
 	EmailExists(ctx context.Context, email string) (bool, error)
 	SetPhoneMFA(ctx context.Context, userID, phone string, now time.Time) error
-	BeginAttempt(ctx context.Context, userID string) (store.Attempt, error)
+	EnableMFA(ctx context.Context, userID, phone string, now time.Time) error
+	BeginAttempt(ctx context.Context, userID string, max int, now time.Time) (store.Attempt, error)
 	EndAttempt(ctx context.Context, userID string) error
 	ResetAttempts(ctx context.Context, userID string) error
 	Lock(ctx context.Context, userID string, until time.Time) error
+	Unlock(ctx context.Context, userID string) error
+	ReserveGuess(ctx context.Context, k store.GuessKey, p store.GuessPolicy) (store.Throttle, error)
+	EndGuess(ctx context.Context, k store.GuessKey, outcome int, p store.GuessPolicy) (store.Throttle, error)
+	ClearGuesses(ctx context.Context, emailKey string) error
 	Hit(ctx context.Context, key string, delta int, window time.Duration, now time.Time) (store.Window, error)
 	Peek(ctx context.Context, key string, now time.Time) (store.Window, error)
 	SpendToken(ctx context.Context, hash string, expires, now time.Time) error
@@ -65,11 +70,19 @@ type Options struct {
 	ReplayKey     []byte // HMAC key of accepted TOTP code hashes; derived from LimitKey when nil
 	Issuer        string // name authenticator apps show, default "Gatehouse"
 	DefaultRegion string // for phone numbers without a country code, default "US"
-	Limits        Limits
-	Now           func() time.Time
-	Rand          io.Reader
-	Log           *slog.Logger
-	Observer      Observer // told of sign-ins, SMS sends, lockouts and limits; nil: nobody
+	// SMSCountries are the countries codes may go to (ISO 3166 alpha-2, or
+	// phone.AllCountries); nil means DefaultRegion alone.
+	SMSCountries []string
+	// Notifier hears of accounts that start to wait; nil: nobody.
+	Notifier Notifier
+	// Texter sends the notice to an old phone number; nil: the notice is
+	// logged as skipped.
+	Texter   verify.Texter
+	Limits   Limits
+	Now      func() time.Time
+	Rand     io.Reader
+	Log      *slog.Logger
+	Observer Observer // told of sign-ins, SMS sends, lockouts and limits; nil: nobody
 	// Activity records security events; nil: an activity log in Store
 	// when it is an ActivityStore, else none. So are Devices (remembered
 	// devices), Sessions (the sessions list) and Admin taken from Store.
@@ -90,6 +103,9 @@ type Service struct {
 	replayKey []byte
 	issuer    string
 	region    string
+	countries []string
+	notify    Notifier
+	texter    verify.Texter
 	lim       Limits
 	now       func() time.Time
 	rand      io.Reader
@@ -128,6 +144,13 @@ func New(o Options) (*Service, error) {
 	}
 	if s.region == "" {
 		s.region = "US"
+	}
+	s.countries, s.notify, s.texter = o.SMSCountries, o.Notifier, o.Texter
+	if s.countries == nil {
+		s.countries = []string{s.region}
+	}
+	if s.notify == nil {
+		s.notify = noNotifier{}
 	}
 	if s.now == nil {
 		s.now = time.Now

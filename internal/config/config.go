@@ -47,17 +47,20 @@ type Config struct {
 	ActivityRetention time.Duration // GATEHOUSE_ACTIVITY_RETENTION
 
 	Twilio Twilio
+	Safety Safety
 }
 
 // Twilio holds the Twilio Verify settings.
 type Twilio struct {
-	AccountSID   string        // TWILIO_ACCOUNT_SID
-	AuthToken    string        // TWILIO_AUTH_TOKEN
-	APIKeySID    string        // TWILIO_API_KEY_SID
-	APIKeySecret string        // TWILIO_API_KEY_SECRET
-	ServiceSID   string        // TWILIO_VERIFY_SERVICE_SID
-	BaseURL      string        // GATEHOUSE_TWILIO_BASE_URL
-	Timeout      time.Duration // GATEHOUSE_TWILIO_TIMEOUT
+	AccountSID    string        // TWILIO_ACCOUNT_SID
+	AuthToken     string        // TWILIO_AUTH_TOKEN
+	APIKeySID     string        // TWILIO_API_KEY_SID
+	APIKeySecret  string        // TWILIO_API_KEY_SECRET
+	ServiceSID    string        // TWILIO_VERIFY_SERVICE_SID
+	AnonSID       string        // TWILIO_VERIFY_ANON_SERVICE_SID
+	MessagingFrom string        // TWILIO_MESSAGING_FROM
+	BaseURL       string        // GATEHOUSE_TWILIO_BASE_URL
+	Timeout       time.Duration // GATEHOUSE_TWILIO_TIMEOUT
 }
 
 // Var documents one environment variable.
@@ -139,12 +142,14 @@ func Load(getenv func(string) string, args []string) (Config, error) {
 		LogLevel:       strings.ToLower(env("GATEHOUSE_LOG_LEVEL", "info")),
 		MetricsAddr:    env("GATEHOUSE_METRICS_ADDR", ""),
 		Twilio: Twilio{
-			AccountSID:   env("TWILIO_ACCOUNT_SID", ""),
-			AuthToken:    env("TWILIO_AUTH_TOKEN", ""),
-			APIKeySID:    env("TWILIO_API_KEY_SID", ""),
-			APIKeySecret: env("TWILIO_API_KEY_SECRET", ""),
-			ServiceSID:   env("TWILIO_VERIFY_SERVICE_SID", ""),
-			BaseURL:      env("GATEHOUSE_TWILIO_BASE_URL", "https://verify.twilio.com"),
+			AccountSID:    env("TWILIO_ACCOUNT_SID", ""),
+			AuthToken:     env("TWILIO_AUTH_TOKEN", ""),
+			APIKeySID:     env("TWILIO_API_KEY_SID", ""),
+			APIKeySecret:  env("TWILIO_API_KEY_SECRET", ""),
+			ServiceSID:    env("TWILIO_VERIFY_SERVICE_SID", ""),
+			AnonSID:       env("TWILIO_VERIFY_ANON_SERVICE_SID", ""),
+			MessagingFrom: env("TWILIO_MESSAGING_FROM", ""),
+			BaseURL:       env("GATEHOUSE_TWILIO_BASE_URL", "https://verify.twilio.com"),
 		},
 	}
 	if c.DatabaseURL == "" {
@@ -248,6 +253,7 @@ func Load(getenv func(string) string, args []string) (Config, error) {
 			bad("GATEHOUSE_CAPTCHA_VERIFY_URL", "must be an http or https URL")
 		}
 	}
+	c.Safety = loadSafety(env, c.DefaultRegion, bad)
 	switch c.Verify {
 	case "local":
 	case "twilio":
@@ -283,6 +289,9 @@ func (t Twilio) validate() []error {
 		if t.APIKeySecret == "" {
 			bad("TWILIO_API_KEY_SECRET", "is required with TWILIO_API_KEY_SID")
 		}
+	}
+	if t.AnonSID != "" && (!sid(t.AnonSID, "VA") || t.AnonSID == t.ServiceSID) {
+		bad("TWILIO_VERIFY_ANON_SERVICE_SID", "must look like VA followed by 32 hex characters and differ from TWILIO_VERIFY_SERVICE_SID")
 	}
 	if u, err := url.Parse(t.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("GATEHOUSE_TWILIO_BASE_URL", "must be an http or https URL")

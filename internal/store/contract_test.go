@@ -65,14 +65,14 @@ func TestMigrations(t *testing.T) {
 			}
 			return vs
 		}
-		if got := versions(); !slices.Equal(got, []int64{1, 2, 3, 4, 6}) {
+		if got := versions(); !slices.Equal(got, []int64{1, 2, 3, 4, 5, 6}) {
 			t.Fatalf("versions = %v", got)
 		}
 		// Running again (a restart) changes nothing.
 		if err := d.migrate(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if got := versions(); !slices.Equal(got, []int64{1, 2, 3, 4, 6}) {
+		if got := versions(); !slices.Equal(got, []int64{1, 2, 3, 4, 5, 6}) {
 			t.Fatalf("versions after second run = %v", got)
 		}
 	})
@@ -239,8 +239,8 @@ func TestAttempts(t *testing.T) {
 		ctx := context.Background()
 		mustCreateUser(t, d, testUser("u1", "ada@example.com"))
 		for i := 1; i <= 3; i++ {
-			a, err := d.BeginAttempt(ctx, "u1")
-			if err != nil || a.Count != i || !a.LockedUntil.IsZero() {
+			a, err := d.BeginAttempt(ctx, "u1", 100, t0)
+			if err != nil || a.Count != i || !a.LockedUntil.IsZero() || a.Refused {
 				t.Fatalf("attempt %d = %+v, %v", i, a, err)
 			}
 		}
@@ -261,7 +261,7 @@ func TestAttempts(t *testing.T) {
 			t.Fatalf("after reset and EndAttempt: %d", u.FailedAttempts)
 		}
 		// Lock restarts the count and sets the lock.
-		if _, err := d.BeginAttempt(ctx, "u1"); err != nil {
+		if _, err := d.BeginAttempt(ctx, "u1", 100, t0); err != nil {
 			t.Fatal(err)
 		}
 		until := t0.Add(15 * time.Minute)
@@ -272,11 +272,28 @@ func TestAttempts(t *testing.T) {
 		if u.FailedAttempts != 0 || !u.LockedUntil.Equal(until) {
 			t.Fatalf("after Lock = %+v", u)
 		}
-		a, err := d.BeginAttempt(ctx, "u1")
-		if err != nil || a.Count != 1 || !a.LockedUntil.Equal(until) {
+		// An attempt while the account waits is refused and not counted.
+		a, err := d.BeginAttempt(ctx, "u1", 100, t0)
+		if err != nil || a.Count != 0 || !a.Refused || !a.LockedUntil.Equal(until) {
 			t.Fatalf("attempt while locked = %+v, %v", a, err)
 		}
-		if _, err := d.BeginAttempt(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		// The wait ends: attempts count again, up to max and no further.
+		for i := 1; i <= 3; i++ {
+			if a, err = d.BeginAttempt(ctx, "u1", 2, until); err != nil || a.Refused != (i > 2) || a.Count != min(i, 2) {
+				t.Fatalf("attempt %d after the wait = %+v, %v", i, a, err)
+			}
+		}
+		// Unlock clears both.
+		if err := d.Lock(ctx, "u1", until.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Unlock(ctx, "u1"); err != nil {
+			t.Fatal(err)
+		}
+		if a, err = d.BeginAttempt(ctx, "u1", 2, until); err != nil || a.Refused || a.Count != 1 {
+			t.Fatalf("attempt after unlock = %+v, %v", a, err)
+		}
+		if _, err := d.BeginAttempt(ctx, "nope", 100, t0); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("BeginAttempt unknown user: %v", err)
 		}
 		// The others are no-ops on an unknown user.
@@ -284,6 +301,7 @@ func TestAttempts(t *testing.T) {
 			"EndAttempt":    d.EndAttempt(ctx, "nope"),
 			"ResetAttempts": d.ResetAttempts(ctx, "nope"),
 			"Lock":          d.Lock(ctx, "nope", until),
+			"Unlock":        d.Unlock(ctx, "nope"),
 		} {
 			if err != nil {
 				t.Errorf("%s unknown user: %v", name, err)
@@ -490,10 +508,10 @@ func TestSweep(t *testing.T) {
 		if _, ok, _ := s.Find("long"); !ok {
 			t.Error("live session swept")
 		}
-		if _, err := d.SMSVerificationByTo(ctx, "+15551234567"); !errors.Is(err, ErrNotFound) {
+		if _, err := d.SMSVerificationFor(ctx, "login", "+15551234567"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("expired verification kept: %v", err)
 		}
-		if _, err := d.SMSVerificationByTo(ctx, "+15551234568"); err != nil {
+		if _, err := d.SMSVerificationFor(ctx, "login", "+15551234568"); err != nil {
 			t.Errorf("live verification swept: %v", err)
 		}
 	})

@@ -87,6 +87,7 @@ func (d *DB) Sweep(ctx context.Context, now time.Time) error {
 		`DELETE FROM spent_tokens WHERE expires_at <= ?`,
 		`DELETE FROM sessions WHERE expiry <= ?`,
 		`DELETE FROM remembered_devices WHERE expires_at <= ?`,
+		`DELETE FROM login_throttle WHERE expires_at <= ?`,
 	} {
 		if _, err := d.exec(ctx, d.db, q, ms(now)); err != nil {
 			return fmt.Errorf("store: sweep: %w", err)

@@ -108,14 +108,28 @@ func faultCalls(d *DB) map[string]func(ctx context.Context) error {
 	a := TOTPAttempt{Identity: "id", SID: "YF1", Status: TOTPVerified, Step: 1, Now: now, MaxFailures: 5}
 	s := Sessions{DB: d, Now: func() time.Time { return now }}
 	return map[string]func(ctx context.Context) error{
-		"Ping":          func(ctx context.Context) error { return d.Ping(ctx) },
-		"CreateUser":    func(ctx context.Context) error { return d.CreateUser(ctx, u) },
-		"UserByEmail":   func(ctx context.Context) error { _, err := d.UserByEmail(ctx, u.Email); return err },
-		"UserByID":      func(ctx context.Context) error { _, err := d.UserByID(ctx, u.ID); return err },
-		"EmailExists":   func(ctx context.Context) error { _, err := d.EmailExists(ctx, u.Email); return err },
-		"ListUsers":     func(ctx context.Context) error { _, err := d.ListUsers(ctx); return err },
-		"SetPhoneMFA":   func(ctx context.Context) error { return d.SetPhoneMFA(ctx, u.ID, "+12015550123", now) },
-		"BeginAttempt":  func(ctx context.Context) error { _, err := d.BeginAttempt(ctx, u.ID); return err },
+		"Ping":         func(ctx context.Context) error { return d.Ping(ctx) },
+		"CreateUser":   func(ctx context.Context) error { return d.CreateUser(ctx, u) },
+		"UserByEmail":  func(ctx context.Context) error { _, err := d.UserByEmail(ctx, u.Email); return err },
+		"UserByID":     func(ctx context.Context) error { _, err := d.UserByID(ctx, u.ID); return err },
+		"EmailExists":  func(ctx context.Context) error { _, err := d.EmailExists(ctx, u.Email); return err },
+		"ListUsers":    func(ctx context.Context) error { _, err := d.ListUsers(ctx); return err },
+		"SetPhoneMFA":  func(ctx context.Context) error { return d.SetPhoneMFA(ctx, u.ID, "+12015550123", now) },
+		"BeginAttempt": func(ctx context.Context) error { _, err := d.BeginAttempt(ctx, u.ID, 100, now); return err },
+		"Unlock":       func(ctx context.Context) error { return d.Unlock(ctx, u.ID) },
+		"EnableMFA":    func(ctx context.Context) error { return d.EnableMFA(ctx, u.ID, "+12015550123", now) },
+		"ReserveGuess": func(ctx context.Context) error {
+			_, err := d.ReserveGuess(ctx, GuessKey{"e", "n"}, testGuessPolicy(now))
+			return err
+		},
+		"EndGuess": func(ctx context.Context) error {
+			_, err := d.EndGuess(ctx, GuessKey{"e", "n"}, GuessFailed, testGuessPolicy(now))
+			return err
+		},
+		"ClearGuesses": func(ctx context.Context) error { return d.ClearGuesses(ctx, "e") },
+		"CancelSMSVerification": func(ctx context.Context) error {
+			return d.CancelSMSVerification(ctx, "login", "u1")
+		},
 		"ResetAttempts": func(ctx context.Context) error { return d.ResetAttempts(ctx, u.ID) },
 		"Lock":          func(ctx context.Context) error { return d.Lock(ctx, u.ID, now.Add(time.Hour)) },
 		"EndAttempt":    func(ctx context.Context) error { return d.EndAttempt(ctx, u.ID) },
@@ -142,8 +156,8 @@ func faultCalls(d *DB) map[string]func(ctx context.Context) error {
 			_, err := d.StartSMSVerification(ctx, smsStart("+12015550123", "VE1", "123456", now))
 			return err
 		},
-		"SMSVerificationByTo": func(ctx context.Context) error {
-			_, err := d.SMSVerificationByTo(ctx, "+12015550123")
+		"SMSVerificationFor": func(ctx context.Context) error {
+			_, err := d.SMSVerificationFor(ctx, "login", "+12015550123")
 			return err
 		},
 		"CheckSMSVerification": func(ctx context.Context) error {

@@ -148,7 +148,7 @@ func TestRaceBeginAttempt(t *testing.T) {
 		mustCreateUser(t, d, testUser("u1", "ada@example.com"))
 		counts := make([]int, racers)
 		errs := raceErrs(racers, func(i int) error {
-			a, err := d.BeginAttempt(ctx, "u1")
+			a, err := d.BeginAttempt(ctx, "u1", racers+1, t0)
 			counts[i] = a.Count
 			return err
 		})
@@ -232,7 +232,7 @@ func TestRaceCheckSMSApproval(t *testing.T) {
 		if approvals != 1 {
 			t.Fatalf("%d approvals of one code, want 1", approvals)
 		}
-		got, _ := d.SMSVerificationByTo(ctx, v.To)
+		got, _ := d.SMSVerificationFor(ctx, "login", v.To)
 		if got.Status != SMSApproved || got.Checks != 1 {
 			t.Fatalf("after race = %+v", got)
 		}

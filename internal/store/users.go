@@ -128,15 +128,27 @@ func (d *DB) SetPhoneMFA(ctx context.Context, userID, phone string, now time.Tim
 type Attempt struct {
 	Count       int       // attempts counted since the last success or lock, this one included
 	LockedUntil time.Time // zero or past when not locked
+	// Refused is true when the attempt was not counted: the account waits
+	// (LockedUntil is after now) or already holds max attempts.
+	Refused bool
 }
 
 // BeginAttempt counts a sign-in attempt on an account before it is checked,
-// atomically, so parallel attempts each see a distinct count.
-func (d *DB) BeginAttempt(ctx context.Context, userID string) (Attempt, error) {
+// in one conditional update, so parallel attempts each see a distinct count
+// and never more than max are counted: an account that waits (locked_until
+// after now) or holds max attempts is not counted again and the answer has
+// Refused set.
+func (d *DB) BeginAttempt(ctx context.Context, userID string, max int, now time.Time) (Attempt, error) {
 	var a Attempt
 	var locked int64
-	err := d.queryRow(ctx, d.db, `UPDATE users SET failed_attempts = failed_attempts + 1 WHERE id = ?
-		RETURNING failed_attempts, locked_until`, userID).Scan(&a.Count, &locked)
+	err := d.queryRow(ctx, d.db, `UPDATE users SET failed_attempts = failed_attempts + 1
+		WHERE id = ? AND locked_until <= ? AND failed_attempts < ?
+		RETURNING failed_attempts, locked_until`, userID, ms(now), max).Scan(&a.Count, &locked)
+	if isNoRows(err) {
+		a.Refused = true
+		err = d.queryRow(ctx, d.db, `SELECT failed_attempts, locked_until FROM users WHERE id = ?`, userID).
+			Scan(&a.Count, &locked)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return Attempt{}, fmt.Errorf("store: begin attempt: %w", ErrNotFound)
 	}
@@ -145,6 +157,33 @@ func (d *DB) BeginAttempt(ctx context.Context, userID string) (Attempt, error) {
 	}
 	a.LockedUntil = fromMS(locked)
 	return a, nil
+}
+
+// Unlock ends an account's wait and clears its counted attempts.
+func (d *DB) Unlock(ctx context.Context, userID string) error {
+	if _, err := d.exec(ctx, d.db, `UPDATE users SET failed_attempts = 0, locked_until = 0 WHERE id = ?`, userID); err != nil {
+		return fmt.Errorf("store: unlock: %w", err)
+	}
+	return nil
+}
+
+// EnableMFA saves a verified phone number and turns the MFA flag on, only
+// while the flag is off: it returns ErrConflict when the flag was already
+// on (the account changed since the caller read it) and ErrNotFound when
+// the user does not exist.
+func (d *DB) EnableMFA(ctx context.Context, userID, phone string, now time.Time) error {
+	res, err := d.exec(ctx, d.db, `UPDATE users SET phone = ?, mfa_enabled = 1, updated_at = ?
+		WHERE id = ? AND mfa_enabled = 0`, phone, ms(now), userID)
+	if err != nil {
+		return fmt.Errorf("store: enable mfa: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return nil
+	}
+	if _, err := d.UserByID(ctx, userID); err != nil {
+		return fmt.Errorf("store: enable mfa: %w", err)
+	}
+	return fmt.Errorf("store: enable mfa: %w", ErrConflict)
 }
 
 // ResetAttempts clears the counted attempts after a success.

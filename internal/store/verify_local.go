@@ -27,6 +27,8 @@ const (
 
 // SMSVerification is one SMS verification of the embedded engine.
 type SMSVerification struct {
+	Purpose   string // what started it: registration, sign-in, phone change …
+	Subject   string // whom it belongs to: an account or a registration
 	SID       string
 	To        string
 	Status    string // SMSPending or SMSApproved
@@ -39,6 +41,8 @@ type SMSVerification struct {
 
 // SMSStart describes one send of an SMS verification.
 type SMSStart struct {
+	Purpose   string
+	Subject   string
 	To        string
 	SID       string                  // the sid a new verification gets
 	CodeHash  func(sid string) []byte // hash of the new code bound to the verification's sid
@@ -47,39 +51,39 @@ type SMSStart struct {
 	MaxSends  int
 }
 
-// StartSMSVerification records a send to p.To. A pending, unexpired
-// verification to that number keeps its sid and check count, gets the new code
-// hash, one more send and a new expiry; any other row (approved, expired) or
-// none is replaced by a new verification with sid p.SID. It returns ErrLimit,
-// changing nothing, when the pending verification has used p.MaxSends sends.
+// StartSMSVerification records a send to p.To for p.Purpose and p.Subject.
+// A pending, unexpired verification of that purpose and subject to the same
+// number keeps its sid and check count, gets the new code hash, one more
+// send and a new expiry; any other row (approved, expired, another number)
+// or none is replaced by a new verification with sid p.SID. It returns
+// ErrLimit, changing nothing, when the pending verification has used
+// p.MaxSends sends.
 //
 // The decision is one conditional upsert. The code hash depends on the sid the
 // upsert chose, so when it kept an existing sid the hash is rewritten in the
 // same transaction.
 func (d *DB) StartSMSVerification(ctx context.Context, p SMSStart) (SMSVerification, error) {
 	n := ms(p.Now)
-	v := SMSVerification{To: p.To, Status: SMSPending}
+	v := SMSVerification{Purpose: p.Purpose, Subject: p.Subject, To: p.To, Status: SMSPending}
 	var created, sent, expires int64
+	const live = `verify_sms.status = 'pending' AND verify_sms.expires_at > ? AND verify_sms.to_number = excluded.to_number`
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
 		err := d.queryRow(ctx, tx, `INSERT INTO verify_sms
-			(to_number, sid, code_hash, status, sends, checks, created_at, sent_at, expires_at)
-			VALUES (?, ?, ?, 'pending', 1, 0, ?, ?, ?)
-			ON CONFLICT (to_number) DO UPDATE SET
-				sid = CASE WHEN verify_sms.status = 'pending' AND verify_sms.expires_at > ?
-					THEN verify_sms.sid ELSE excluded.sid END,
-				sends = CASE WHEN verify_sms.status = 'pending' AND verify_sms.expires_at > ?
-					THEN verify_sms.sends + 1 ELSE 1 END,
-				checks = CASE WHEN verify_sms.status = 'pending' AND verify_sms.expires_at > ?
-					THEN verify_sms.checks ELSE 0 END,
-				created_at = CASE WHEN verify_sms.status = 'pending' AND verify_sms.expires_at > ?
-					THEN verify_sms.created_at ELSE excluded.created_at END,
+			(purpose, subject, to_number, sid, code_hash, status, sends, checks, created_at, sent_at, expires_at)
+			VALUES (?, ?, ?, ?, ?, 'pending', 1, 0, ?, ?, ?)
+			ON CONFLICT (purpose, subject) DO UPDATE SET
+				sid = CASE WHEN `+live+` THEN verify_sms.sid ELSE excluded.sid END,
+				sends = CASE WHEN `+live+` THEN verify_sms.sends + 1 ELSE 1 END,
+				checks = CASE WHEN `+live+` THEN verify_sms.checks ELSE 0 END,
+				created_at = CASE WHEN `+live+` THEN verify_sms.created_at ELSE excluded.created_at END,
+				to_number = excluded.to_number,
 				status = 'pending',
 				code_hash = excluded.code_hash,
 				sent_at = excluded.sent_at,
 				expires_at = excluded.expires_at
-			WHERE verify_sms.status <> 'pending' OR verify_sms.expires_at <= ? OR verify_sms.sends < ?
+			WHERE NOT (`+live+`) OR verify_sms.sends < ?
 			RETURNING sid, sends, checks, created_at, sent_at, expires_at`,
-			p.To, p.SID, p.CodeHash(p.SID), n, n, ms(p.ExpiresAt), n, n, n, n, n, p.MaxSends).
+			p.Purpose, p.Subject, p.To, p.SID, p.CodeHash(p.SID), n, n, ms(p.ExpiresAt), n, n, n, n, n, p.MaxSends).
 			Scan(&v.SID, &v.Sends, &v.Checks, &created, &sent, &expires)
 		if isNoRows(err) {
 			return ErrLimit
@@ -97,14 +101,14 @@ func (d *DB) StartSMSVerification(ctx context.Context, p SMSStart) (SMSVerificat
 	return v, nil
 }
 
-// SMSVerificationByTo returns the verification to the number to, whatever its
-// status or expiry, or ErrNotFound.
-func (d *DB) SMSVerificationByTo(ctx context.Context, to string) (SMSVerification, error) {
-	v := SMSVerification{To: to}
+// SMSVerificationFor returns the verification of purpose and subject,
+// whatever its status or expiry, or ErrNotFound.
+func (d *DB) SMSVerificationFor(ctx context.Context, purpose, subject string) (SMSVerification, error) {
+	v := SMSVerification{Purpose: purpose, Subject: subject}
 	var created, sent, expires int64
-	err := d.queryRow(ctx, d.db, `SELECT sid, status, sends, checks, created_at, sent_at, expires_at
-		FROM verify_sms WHERE to_number = ?`, to).
-		Scan(&v.SID, &v.Status, &v.Sends, &v.Checks, &created, &sent, &expires)
+	err := d.queryRow(ctx, d.db, `SELECT to_number, sid, status, sends, checks, created_at, sent_at, expires_at
+		FROM verify_sms WHERE purpose = ? AND subject = ?`, purpose, subject).
+		Scan(&v.To, &v.SID, &v.Status, &v.Sends, &v.Checks, &created, &sent, &expires)
 	if isNoRows(err) {
 		return SMSVerification{}, fmt.Errorf("store: sms verification: %w", ErrNotFound)
 	}
@@ -113,6 +117,19 @@ func (d *DB) SMSVerificationByTo(ctx context.Context, to string) (SMSVerificatio
 	}
 	v.CreatedAt, v.SentAt, v.ExpiresAt = fromMS(created), fromMS(sent), fromMS(expires)
 	return v, nil
+}
+
+// CancelSMSVerification deletes the verification of purpose and subject,
+// or returns ErrNotFound when there is none.
+func (d *DB) CancelSMSVerification(ctx context.Context, purpose, subject string) error {
+	res, err := d.exec(ctx, d.db, `DELETE FROM verify_sms WHERE purpose = ? AND subject = ?`, purpose, subject)
+	if err != nil {
+		return fmt.Errorf("store: cancel sms verification: %w", err)
+	}
+	if k, _ := res.RowsAffected(); k == 0 {
+		return fmt.Errorf("store: cancel sms verification: %w", ErrNotFound)
+	}
+	return nil
 }
 
 // SMSCheck describes one check of a code against an SMS verification.

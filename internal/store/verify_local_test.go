@@ -18,7 +18,7 @@ func hashOf(code string) func(sid string) []byte {
 }
 
 func smsStart(to, sid, code string, now time.Time) SMSStart {
-	return SMSStart{To: to, SID: sid, CodeHash: hashOf(code), Now: now, ExpiresAt: now.Add(10 * time.Minute), MaxSends: 3}
+	return SMSStart{Purpose: "login", Subject: to, To: to, SID: sid, CodeHash: hashOf(code), Now: now, ExpiresAt: now.Add(10 * time.Minute), MaxSends: 3}
 }
 
 func smsCheck(v SMSVerification, code string, now time.Time) SMSCheck {
@@ -56,7 +56,7 @@ func testStartSMSVerificationUpsert(t *testing.T, d *DB) {
 	if !errors.Is(err, ErrLimit) {
 		t.Fatalf("fourth send = %v, want ErrLimit", err)
 	}
-	got, _ := d.SMSVerificationByTo(ctx, "+15551234567")
+	got, _ := d.SMSVerificationFor(ctx, "login", "+15551234567")
 	if got.Sends != 3 {
 		t.Fatalf("after refused send: %+v", got)
 	}
@@ -102,7 +102,7 @@ func testCheckSMSVerificationRefusals(t *testing.T, d *DB) {
 	if _, err := d.CheckSMSVerification(ctx, smsCheck(w, "222222", vt0.Add(10*time.Minute))); !errors.Is(err, ErrNotFound) {
 		t.Errorf("expired: %v, want ErrNotFound", err)
 	}
-	if _, err := d.SMSVerificationByTo(ctx, "+15559999999"); !errors.Is(err, ErrNotFound) {
+	if _, err := d.SMSVerificationFor(ctx, "login", "+15559999999"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("unknown number: %v", err)
 	}
 }
@@ -296,10 +296,10 @@ func testSweepVerifyLocal(t *testing.T, d *DB) {
 	if err := d.SweepVerifyLocal(ctx, vt0.Add(10*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.SMSVerificationByTo(ctx, "+15551234567"); !errors.Is(err, ErrNotFound) {
+	if _, err := d.SMSVerificationFor(ctx, "login", "+15551234567"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("expired verification kept: %v", err)
 	}
-	if _, err := d.SMSVerificationByTo(ctx, "+15551234568"); err != nil {
+	if _, err := d.SMSVerificationFor(ctx, "login", "+15551234568"); err != nil {
 		t.Errorf("live verification swept: %v", err)
 	}
 	if _, err := d.TOTPFactorByID(ctx, "id", "YF1"); !errors.Is(err, ErrNotFound) {

@@ -10,6 +10,7 @@ import (
 const (
 	OpStartSMS         = "start_sms"
 	OpCheckSMS         = "check_sms"
+	OpCancelSMS        = "cancel_sms"
 	OpCreateTOTPFactor = "create_totp_factor"
 	OpVerifyTOTPFactor = "verify_totp_factor"
 	OpChallengeTOTP    = "challenge_totp"
@@ -68,18 +69,25 @@ func (w observed) done(op string, start time.Time, err error) {
 	w.o.Called(op, Code(err), time.Since(start))
 }
 
-func (w observed) StartSMS(ctx context.Context, to string) (Verification, error) {
+func (w observed) StartSMS(ctx context.Context, t Target) (Verification, error) {
 	start := time.Now()
-	r, err := w.v.StartSMS(ctx, to)
+	r, err := w.v.StartSMS(ctx, t)
 	w.done(OpStartSMS, start, err)
 	return r, err
 }
 
-func (w observed) CheckSMS(ctx context.Context, to, code string) (Check, error) {
+func (w observed) CheckSMS(ctx context.Context, t Target, code string) (Check, error) {
 	start := time.Now()
-	r, err := w.v.CheckSMS(ctx, to, code)
+	r, err := w.v.CheckSMS(ctx, t, code)
 	w.done(OpCheckSMS, start, err)
 	return r, err
+}
+
+func (w observed) CancelSMS(ctx context.Context, t Target) error {
+	start := time.Now()
+	err := w.v.CancelSMS(ctx, t)
+	w.done(OpCancelSMS, start, err)
+	return err
 }
 
 func (w observed) CreateTOTPFactor(ctx context.Context, identity, friendlyName string) (Factor, error) {

@@ -13,12 +13,13 @@ import (
 // fake answers every call with err.
 type fake struct{ err error }
 
-func (f fake) StartSMS(context.Context, string) (verify.Verification, error) {
+func (f fake) StartSMS(context.Context, verify.Target) (verify.Verification, error) {
 	return verify.Verification{}, f.err
 }
-func (f fake) CheckSMS(context.Context, string, string) (verify.Check, error) {
+func (f fake) CheckSMS(context.Context, verify.Target, string) (verify.Check, error) {
 	return verify.Check{}, f.err
 }
+func (f fake) CancelSMS(context.Context, verify.Target) error { return f.err }
 func (f fake) CreateTOTPFactor(context.Context, string, string) (verify.Factor, error) {
 	return verify.Factor{}, f.err
 }
@@ -47,8 +48,10 @@ func TestObserveReportsEveryMethod(t *testing.T) {
 	} {
 		var got calls
 		v := verify.Observe(fake{tc.err}, &got)
-		_, e1 := v.StartSMS(ctx, "+12015550123")
-		_, _ = v.CheckSMS(ctx, "+12015550123", "123456")
+		t1 := verify.Target{Purpose: verify.PurposeLogin, Subject: "u1", Phone: "+12015550123"}
+		_, e1 := v.StartSMS(ctx, t1)
+		_, _ = v.CheckSMS(ctx, t1, "123456")
+		_ = v.CancelSMS(ctx, t1)
 		_, _ = v.CreateTOTPFactor(ctx, "id", "name")
 		_, _ = v.VerifyTOTPFactor(ctx, "id", "YF1", "123456")
 		_, _ = v.ChallengeTOTP(ctx, "id", "YF1", "123456")
@@ -56,7 +59,7 @@ func TestObserveReportsEveryMethod(t *testing.T) {
 		if !errors.Is(e1, tc.err) {
 			t.Errorf("%v: the error was not passed through: %v", tc.err, e1)
 		}
-		want := calls{"start_sms/", "check_sms/", "create_totp_factor/", "verify_totp_factor/", "challenge_totp/", "delete_totp_factor/"}
+		want := calls{"start_sms/", "check_sms/", "cancel_sms/", "create_totp_factor/", "verify_totp_factor/", "challenge_totp/", "delete_totp_factor/"}
 		for i := range want {
 			want[i] += tc.code
 		}

@@ -18,15 +18,22 @@ import (
 // when the provider refuses; any other error means the provider could not be
 // reached or answered nonsense and callers treat it as ErrUnavailable.
 type Verifier interface {
-	// StartSMS sends a fresh code to the E.164 number to. When a verification
-	// to that number is still pending, the same verification gets a new code
-	// (the previous code stops working) and the send counts toward its cap.
-	StartSMS(ctx context.Context, to string) (Verification, error)
+	// StartSMS sends a fresh code to t.Phone for t. When a verification of
+	// t to that number is still pending, the same verification gets a new
+	// code (the previous code stops working) and the send counts toward its
+	// cap.
+	StartSMS(ctx context.Context, t Target) (Verification, error)
 
-	// CheckSMS checks code against the pending verification to the number to.
+	// CheckSMS checks code against the pending verification of t to t.Phone.
 	// A wrong code is not an error: it returns Approved=false. A verification
-	// that was approved, expired or never existed returns ErrNotFound.
-	CheckSMS(ctx context.Context, to, code string) (Check, error)
+	// that was approved, expired, canceled or never existed returns
+	// ErrNotFound.
+	CheckSMS(ctx context.Context, t Target, code string) (Check, error)
+
+	// CancelSMS ends the pending verification of t (one that ran out of
+	// checks included), so that the next StartSMS begins a new one. No
+	// pending verification returns ErrNotFound.
+	CancelSMS(ctx context.Context, t Target) error
 
 	// CreateTOTPFactor creates an unverified TOTP factor for identity and
 	// returns its secret and otpauth URI. Both are shown to the user once and
@@ -45,6 +52,39 @@ type Verifier interface {
 	// DeleteTOTPFactor removes a factor. Deleting an unknown factor returns
 	// ErrNotFound, which callers removing a device treat as success.
 	DeleteTOTPFactor(ctx context.Context, identity, factorSID string) error
+}
+
+// Purposes of SMS verifications.
+const (
+	PurposeRegister = "register" // a registration: anyone may start one
+	PurposeLogin    = "login"    // a sign-in, after the right password
+	PurposePhone    = "phone"    // a phone change: to a number not yet proved
+	PurposeRecovery = "recovery" // an account recovery
+	PurposeStepUp   = "step-up"  // a fresh second factor of a signed-in session
+)
+
+// Target is what one SMS verification belongs to: its purpose, its subject
+// (the account or registration that started it) and the number the code
+// goes to. Nothing done with one target can consume, burn or replace the
+// verification of another.
+type Target struct {
+	Purpose string
+	Subject string
+	Phone   string // E.164
+}
+
+// Anonymous reports whether the target's flow goes to a number its owner
+// has not proved, so that anyone could start it: registration, phone
+// change and recovery. Providers that keep one verification per number
+// keep those apart from sign-ins.
+func (t Target) Anonymous() bool {
+	return t.Purpose != PurposeLogin && t.Purpose != PurposeStepUp
+}
+
+// Texter sends a plain SMS that carries no code, such as the notice to an
+// old number that the account's number changed.
+type Texter interface {
+	SendText(ctx context.Context, to, body string) error
 }
 
 // Verification is a started SMS verification.

@@ -106,7 +106,7 @@ func (s *server) phoneVerify(w http.ResponseWriter, r *http.Request, v visitor, 
 	if !ok {
 		return
 	}
-	pc, err := s.auth.VerifyPhoneChange(ctx, pc, f.get("code"))
+	pc, err := s.auth.VerifyPhoneChange(ctx, v.userID, pc, f.get("code"))
 	if err != nil {
 		s.fail(w, r, err, s.phoneStep(r, v, "account_phone_verify", "Verify your new number", nil))
 		return
@@ -118,7 +118,7 @@ func (s *server) phoneVerify(w http.ResponseWriter, r *http.Request, v visitor, 
 // phoneResend serves POST /account/phone/resend.
 func (s *server) phoneResend(w http.ResponseWriter, r *http.Request, v visitor, pc auth.PhoneChange) {
 	ctx := r.Context()
-	if err := s.auth.ResendPhoneChange(ctx, pc, ipOf(ctx)); err != nil {
+	if err := s.auth.ResendPhoneChange(ctx, v.userID, pc, ipOf(ctx)); err != nil {
 		s.fail(w, r, err, s.phoneStep(r, v, "account_phone_verify", "Verify your new number", nil))
 		return
 	}

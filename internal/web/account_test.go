@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"testing"
 	"time"
+
+	"gatehouse/internal/auth"
 )
 
 func TestAccountPage(t *testing.T) {
@@ -109,7 +111,9 @@ func TestChangePhoneCancel(t *testing.T) {
 }
 
 func TestChangePhoneExpires(t *testing.T) {
-	h := newHarness(t)
+	// A step-up window longer than the change, so that the change's own
+	// expiry is what the test meets.
+	h := newHarness(t, withLimits(auth.Limits{StepUpWindow: time.Hour}))
 	c := h.member("ada@example.com")
 	expect(t, c.post("/account/phone", url.Values{"phone": {phoneB}}), http.StatusSeeOther, "/account/phone/verify")
 	// Keep the session alive while the change itself runs out.

@@ -50,6 +50,8 @@ var replies = []reply{
 	{auth.ErrCodeExpired, http.StatusUnprocessableEntity, http.StatusBadRequest, "code", ""},
 	{auth.ErrTooManyChecks, http.StatusTooManyRequests, 0, "code", ""},
 	{auth.ErrNumberRefused, http.StatusUnprocessableEntity, http.StatusBadRequest, "phone", ""},
+	{auth.ErrNotSendable, http.StatusUnprocessableEntity, http.StatusUnprocessableEntity, "phone", ""},
+	{auth.ErrStepUpRequired, http.StatusForbidden, 0, "", ""},
 	{auth.ErrUnavailable, http.StatusServiceUnavailable, 0, "", ""},
 	{auth.ErrTooManyCodes, http.StatusUnprocessableEntity, http.StatusBadRequest, "", ""},
 	{auth.ErrStepExpired, http.StatusUnprocessableEntity, http.StatusBadRequest, "", ""},
@@ -116,7 +118,10 @@ type step struct {
 	// redirect, when set, answers every refusal but an outage by going
 	// there with the message (actions posted from the account page).
 	redirect string
-	flow     *flow
+	// stepUp is where a step-up goes back to when the step needs a fresh
+	// second factor (auth.ErrStepUpRequired).
+	stepUp string
+	flow   *flow
 }
 
 // fail answers a refused step. Every error-to-answer decision of the web
@@ -136,6 +141,15 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error, at step
 	}
 	if errors.Is(err, auth.ErrNoAccount) {
 		s.endFlow(w, r, s.flows.member, err, asJSON)
+		return
+	}
+	if errors.Is(err, auth.ErrStepUpRequired) {
+		if asJSON {
+			writeJSON(w, http.StatusForbidden, map[string]any{"error": auth.Message(err), "step_up": true,
+				"redirect_url": stepUpURL(at.stepUp)})
+			return
+		}
+		http.Redirect(w, r, stepUpURL(at.stepUp), http.StatusSeeOther)
 		return
 	}
 	if f := at.flow; f != nil {

@@ -28,7 +28,7 @@ func TestReturnAfterSignIn(t *testing.T) {
 		if hasField != (c.want != "/dashboard") {
 			t.Errorf("rd %q: hidden field present = %v", c.rd, hasField)
 		}
-		h.clock.Advance(10 * time.Minute)
+		h.clock.Advance(13 * time.Minute) // at most 5 sign-in codes to a number an hour
 		f := url.Values{"email": {email}, "password": {testPassword}, "captcha": {m.captcha()}, "rd": {c.rd}}
 		expect(t, m.post("/login", f), http.StatusSeeOther, "/login/mfa")
 		expect(t, m.post("/login/mfa/sms", nil), http.StatusSeeOther, "/login/mfa/code")

@@ -122,6 +122,15 @@ func TestRememberDeviceTOTPAndRemoval(t *testing.T) {
 	}
 	expect(t, c.post("/logout", nil), http.StatusSeeOther, "/login")
 	expect(t, c.passwordStep("ada@example.com", testPassword, ""), http.StatusSeeOther, "/dashboard")
+	// A remembered device skipped the second factor of the sign-in, never a
+	// step-up: removing the authenticator asks for a fresh code first.
+	m = expectJSON(t, c.post("/remove-totp-device/", nil), http.StatusForbidden)
+	if m["step_up"] != true {
+		t.Fatalf("removal from a remembered device without a step-up: %v", m)
+	}
+	h.clock.Advance(30 * time.Second)
+	expect(t, c.post("/account/step-up", url.Values{"method": {"totp"}, "code": {h.totpCode(secret)},
+		"next": {"/account"}}), http.StatusSeeOther, "/account")
 	expectJSON(t, c.post("/remove-totp-device/", nil), http.StatusOK)
 	expect(t, c.post("/logout", nil), http.StatusSeeOther, "/login")
 	expect(t, c.passwordStep("ada@example.com", testPassword, ""), http.StatusSeeOther, "/login/mfa")

@@ -515,8 +515,10 @@ func TestTwilioRefusedSendMakesNoCall(t *testing.T) {
 	r := c.post("/register/resend", nil) // within the 30 s cooldown
 	expect(t, r, http.StatusTooManyRequests, "")
 	h.expectCalls(m)
-	// The per-number cap: three sends in ten minutes.
-	for i := range 2 {
+	// The per-number cap: five sends of registrations in an hour, each
+	// past the cooldown of the one before.
+	for i := range 4 {
+		h.clock.Advance(10 * time.Minute)
 		c := h.client()
 		c.startRegistration("user" + strconv.Itoa(i+1) + "@example.com")
 		expect(t, c.post("/register/credentials", url.Values{"password": {testPassword}, "phone": {phoneA}}),

@@ -228,7 +228,7 @@ func flowChangePhone(t *testing.T, h *harness) {
 		t.Fatal("the new number is in force before it was confirmed")
 	}
 	expect(t, c.post("/account/phone/confirm", nil), http.StatusSeeOther, "/account")
-	h.expectCalls(m, callSend, callCheck, callCheck)
+	h.expectCalls(m, callSend, callCheck, callCheck, callText) // and the notice to the old number
 	r = c.get("/account")
 	contains(t, r.body, "Your phone number has been updated.", "(***) ***-1234")
 	if u := h.user("ada@example.com"); u.Phone != phoneBE164 || !u.MFAEnabled {

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -105,18 +106,25 @@ type flaky struct {
 	down atomic.Bool
 }
 
-func (f *flaky) StartSMS(ctx context.Context, to string) (verify.Verification, error) {
+func (f *flaky) StartSMS(ctx context.Context, t verify.Target) (verify.Verification, error) {
 	if f.down.Load() {
 		return verify.Verification{}, errors.New("provider: connection timed out")
 	}
-	return f.Verifier.StartSMS(ctx, to)
+	return f.Verifier.StartSMS(ctx, t)
 }
 
-func (f *flaky) CheckSMS(ctx context.Context, to, code string) (verify.Check, error) {
+func (f *flaky) CheckSMS(ctx context.Context, t verify.Target, code string) (verify.Check, error) {
 	if f.down.Load() {
 		return verify.Check{}, errors.New("provider: connection timed out")
 	}
-	return f.Verifier.CheckSMS(ctx, to, code)
+	return f.Verifier.CheckSMS(ctx, t, code)
+}
+
+func (f *flaky) CancelSMS(ctx context.Context, t verify.Target) error {
+	if f.down.Load() {
+		return errors.New("provider: connection timed out")
+	}
+	return f.Verifier.CancelSMS(ctx, t)
 }
 
 // setup changes how newHarness builds the stack.
@@ -128,6 +136,24 @@ type setup struct {
 	// twilioTimeout bounds every Twilio call (twilio backend); zero means
 	// the adapter's default.
 	twilioTimeout time.Duration
+	limits        auth.Limits // zero fields: the defaults
+}
+
+// withLimits runs the portal with limits other than the defaults.
+func withLimits(l auth.Limits) func(*setup) {
+	return func(s *setup) { s.limits = l }
+}
+
+// behindProxy trusts X-Forwarded-For from the loopback peer, so that
+// clients made with fromIP come from other networks.
+func behindProxy(s *setup) {
+	prev := s.web
+	s.web = func(o *web.Options) {
+		o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+		if prev != nil {
+			prev(o)
+		}
+	}
 }
 
 // onBackend runs the harness on the named verify backend.
@@ -193,6 +219,7 @@ func newHarness(t *testing.T, opts ...func(*setup)) *harness {
 		// expiry and TOTP steps follow h.clock on both backends.
 		emu = twiliotest.New(t, twiliotest.Options{Now: clk.Now})
 		o := emu.ClientOptions()
+		o.MessagingFrom = "+12015550100" // the notice to an old number goes through the Messaging API
 		o.Timeout = cfg.twilioTimeout
 		o.Log = log
 		if eng, err = twilio.New(o); err != nil {
@@ -223,8 +250,9 @@ func newHarness(t *testing.T, opts ...func(*setup)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	texter, _ := eng.(verify.Texter)
 	svc, err := auth.New(auth.Options{
-		Store: db, Verifier: fv, Captcha: cpt, Hasher: hasher,
+		Store: db, Verifier: fv, Captcha: cpt, Hasher: hasher, Texter: texter, Limits: cfg.limits,
 		LimitKey: ring.Derive(keys.PurposeLimitKey), Now: clk.Now, Log: log,
 	})
 	if err != nil {
@@ -258,6 +286,14 @@ type client struct {
 	t  *testing.T
 	h  *harness
 	hc *http.Client
+	ip string // sent as X-Forwarded-For when set (see behindProxy)
+}
+
+// fromIP returns a new browser whose requests come from ip.
+func (h *harness) fromIP(ip string) *client {
+	c := h.client()
+	c.ip = ip
+	return c
 }
 
 func (h *harness) client() *client {
@@ -283,6 +319,9 @@ func (r resp) location() string { return r.header.Get("Location") }
 // do sends req. Any 500 fails the test: no input may produce one.
 func (c *client) do(req *http.Request) resp {
 	c.t.Helper()
+	if c.ip != "" {
+		req.Header.Set("X-Forwarded-For", c.ip)
+	}
 	res, err := c.hc.Do(req)
 	if err != nil {
 		c.t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"gatehouse/internal/auth"
 )
 
 func TestRegistrationHappyPath(t *testing.T) {
@@ -225,13 +227,15 @@ func TestRegistrationResendCooldown(t *testing.T) {
 }
 
 func TestRegistrationPerPhoneCap(t *testing.T) {
-	h := newHarness(t)
-	// Three sends to one number in ten minutes, from three sign-ups.
+	h := newHarness(t, withLimits(auth.Limits{SMSPerPhone: 3, SMSPhoneWindow: 10 * time.Minute}))
+	// Three sends to one number in ten minutes, from three sign-ups, each
+	// past the cooldown of the one before.
 	for i := range 3 {
 		c := h.client()
 		c.startRegistration("user" + strconv.Itoa(i) + "@example.com")
 		expect(t, c.post("/register/credentials", url.Values{"password": {testPassword}, "phone": {phoneA}}),
 			http.StatusSeeOther, "/register/verify")
+		h.clock.Advance(time.Minute)
 	}
 	before := h.sends()
 	c := h.client()

@@ -16,10 +16,11 @@ import (
 const (
 	keyUserID      = "uid"
 	keyMethod      = "mfa_method"
-	keyAuthAt      = "auth_at" // Unix seconds of the second factor
-	keySeen        = "seen"    // Unix seconds of the last signed-in request
-	keyPreAuth     = "preauth" // auth.PreAuth
-	keyNext        = "next"    // where to go after the second factor
+	keyAuthAt      = "auth_at"    // Unix seconds of the second factor
+	keyStepUpAt    = "step_up_at" // Unix seconds of the latest step-up
+	keySeen        = "seen"       // Unix seconds of the last signed-in request
+	keyPreAuth     = "preauth"    // auth.PreAuth
+	keyNext        = "next"       // where to go after the second factor
 	keyReg         = "registration"
 	keyPhoneChange = "phone_change"
 	keyTOTPFactor  = "totp_factor" // SID of the authenticator being enrolled
@@ -138,7 +139,7 @@ func (s *server) who(ctx context.Context) visitor {
 
 // endSignIn removes every trace of a sign-in from the session.
 func (s *server) endSignIn(ctx context.Context) {
-	for _, k := range []string{keyUserID, keyMethod, keyAuthAt, keySeen, keyPhoneChange, keyTOTPFactor} {
+	for _, k := range []string{keyUserID, keyMethod, keyAuthAt, keyStepUpAt, keySeen, keyPhoneChange, keyTOTPFactor} {
 		s.sessions.Remove(ctx, k)
 	}
 	s.dropPreAuth(ctx)

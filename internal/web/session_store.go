@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strings"
-	"time"
 
 	"gatehouse/internal/auth"
 	"gatehouse/internal/store"
@@ -12,10 +11,6 @@ import (
 
 // maxUserAgent bounds the User-Agent kept with a session, device or event.
 const maxUserAgent = 256
-
-// recentWindow is how long after its second factor a session may change
-// how the account is protected (see recentlyVerified).
-const recentWindow = 10 * time.Minute
 
 // clientOf is the client of r for the activity log: its address (as the
 // clientIP middleware decided) and a bounded user agent.
@@ -40,15 +35,10 @@ func (s *server) commitContext(ctx context.Context, loaded string) context.Conte
 	})
 }
 
-// recentlyVerified reports whether this session's second factor was
-// verified within recentWindow: changing how the account is protected
-// (ending other sessions) needs it. A sign-in on a remembered device
-// verified no second factor, so it never counts. One place, to be swapped
-// for the step-up window when that lands.
+// recentlyVerified reports whether this session verified a second factor
+// within the step-up window (stepUpAt): changing how the account is
+// protected (ending other sessions) needs it. A sign-in on a remembered
+// device verified no second factor, so it alone never counts.
 func (s *server) recentlyVerified(ctx context.Context) bool {
-	if s.sessions.GetString(ctx, keyMethod) == auth.MethodDevice {
-		return false
-	}
-	at := s.sessions.GetInt64(ctx, keyAuthAt)
-	return at != 0 && s.now().Sub(time.Unix(at, 0)) <= recentWindow
+	return s.auth.StepUpFresh(s.stepUpAt(ctx)) == nil
 }

@@ -3,7 +3,7 @@
 // behaves like Twilio Verify.
 //
 // SMS codes are six random digits stored only as HMAC-SHA256(CodeKey, sid ||
-// code); one verification exists per destination number, with capped sends
+// code); one verification exists per purpose and subject (see verify.Target), with capped sends
 // and checks. TOTP factors follow RFC 6238 (SHA-1, six digits, 30-second
 // steps, one step of skew either side); their 160-bit secrets are sealed with
 // AES-256-GCM, every accepted time step is recorded so a code works once, and

@@ -86,7 +86,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 func TestSweepDeletesExpiredRows(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if _, err := f.e.StartSMS(ctx, "+15551230000"); err != nil {
+	if _, err := f.e.StartSMS(ctx, tgt("+15551230000")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.e.CreateTOTPFactor(ctx, "id-1", "Phone"); err != nil {

@@ -111,7 +111,7 @@ func TestOutboxSenderFromEngine(t *testing.T) {
 	f := newFixture(t, func(o *local.Options) {
 		o.Sender = local.MultiSender(out, local.NewConsoleSender(&console))
 	})
-	if _, err := f.e.StartSMS(context.Background(), phone); err != nil {
+	if _, err := f.e.StartSMS(context.Background(), tgt(phone)); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(path)
@@ -140,7 +140,7 @@ func TestMultiSenderTriesAll(t *testing.T) {
 		t.Fatal("the second sender was skipped after the first failed")
 	}
 	f := newFixture(t, func(o *local.Options) { o.Sender = local.MultiSender(&local.MemorySender{}, failSender{}) })
-	_, err = f.e.StartSMS(context.Background(), phone)
+	_, err = f.e.StartSMS(context.Background(), tgt(phone))
 	wantErr(t, err, verify.ErrUnavailable)
 }
 

@@ -21,7 +21,8 @@ var (
 // MaxSends sends, StartSMS returns verify.ErrTooManySends and sends nothing.
 // Otherwise a new verification starts. A Sender failure returns
 // verify.ErrUnavailable; the send still counts.
-func (e *Engine) StartSMS(ctx context.Context, to string) (verify.Verification, error) {
+func (e *Engine) StartSMS(ctx context.Context, t verify.Target) (verify.Verification, error) {
+	to := t.Phone
 	if !e164.MatchString(to) {
 		return verify.Verification{}, fmt.Errorf("local: start sms: number is not E.164: %w", verify.ErrInvalidParameter)
 	}
@@ -35,6 +36,8 @@ func (e *Engine) StartSMS(ctx context.Context, to string) (verify.Verification, 
 	}
 	now := e.now()
 	v, err := e.store.StartSMSVerification(ctx, store.SMSStart{
+		Purpose:   t.Purpose,
+		Subject:   t.Subject,
 		To:        to,
 		SID:       sid,
 		CodeHash:  func(sid string) []byte { return e.codeHash(sid, code) },
@@ -65,7 +68,8 @@ func (e *Engine) StartSMS(ctx context.Context, to string) (verify.Verification, 
 // approved, expired or unknown verification returns verify.ErrNotFound. A
 // code that is not 4 to 10 digits returns verify.ErrInvalidParameter and is
 // not counted.
-func (e *Engine) CheckSMS(ctx context.Context, to, code string) (verify.Check, error) {
+func (e *Engine) CheckSMS(ctx context.Context, t verify.Target, code string) (verify.Check, error) {
+	to := t.Phone
 	if !e164.MatchString(to) {
 		return verify.Check{}, fmt.Errorf("local: check sms: number is not E.164: %w", verify.ErrInvalidParameter)
 	}
@@ -74,9 +78,13 @@ func (e *Engine) CheckSMS(ctx context.Context, to, code string) (verify.Check, e
 	}
 	// The hash binds the code to the verification's sid, so read the sid
 	// first; the conditional update below decides everything else.
-	v, err := e.store.SMSVerificationByTo(ctx, to)
+	v, err := e.store.SMSVerificationFor(ctx, t.Purpose, t.Subject)
 	if err != nil {
 		return verify.Check{}, refusal("check sms", err, verify.ErrTooManyChecks)
+	}
+	if v.To != to {
+		// The code went to another number: it cannot prove this one.
+		return verify.Check{}, fmt.Errorf("local: check sms: another number: %w", verify.ErrNotFound)
 	}
 	approved, err := e.store.CheckSMSVerification(ctx, store.SMSCheck{
 		SID:       v.SID,
@@ -89,6 +97,26 @@ func (e *Engine) CheckSMS(ctx context.Context, to, code string) (verify.Check, e
 		return verify.Check{}, refusal("check sms", err, verify.ErrTooManyChecks)
 	}
 	return verify.Check{Approved: approved}, nil
+}
+
+// CancelSMS deletes the verification of t, whatever its state; none
+// returns verify.ErrNotFound.
+func (e *Engine) CancelSMS(ctx context.Context, t verify.Target) error {
+	if err := e.store.CancelSMSVerification(ctx, t.Purpose, t.Subject); err != nil {
+		return refusal("cancel sms", err, verify.ErrNotFound)
+	}
+	return nil
+}
+
+// SendText hands a message without a code to the Sender, like any SMS.
+func (e *Engine) SendText(ctx context.Context, to, body string) error {
+	if !e164.MatchString(to) {
+		return fmt.Errorf("local: send text: number is not E.164: %w", verify.ErrInvalidParameter)
+	}
+	if err := e.sender.Send(ctx, Message{To: to, SentAt: e.now(), Body: body}); err != nil {
+		return fmt.Errorf("local: send text: %w: %w", verify.ErrUnavailable, err)
+	}
+	return nil
 }
 
 // refusal translates a store error of operation op: store.ErrNotFound becomes

@@ -20,7 +20,7 @@ const phone = "+15551234567"
 // start starts an SMS verification to phone and returns it with its code.
 func start(t *testing.T, f *fixture, to string) (verify.Verification, string) {
 	t.Helper()
-	v, err := f.e.StartSMS(context.Background(), to)
+	v, err := f.e.StartSMS(context.Background(), tgt(to))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func start(t *testing.T, f *fixture, to string) (verify.Verification, string) {
 
 func check(t *testing.T, f *fixture, to, code string) (bool, error) {
 	t.Helper()
-	c, err := f.e.CheckSMS(context.Background(), to, code)
+	c, err := f.e.CheckSMS(context.Background(), tgt(to), code)
 	return c.Approved, err
 }
 
@@ -91,7 +91,7 @@ func TestSMSRejectsBadParameters(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	for _, to := range []string{"", "15551234567", "+05551234567", "+1555", "+1555123456789012", "+1555123456x", "+１５５５１２３４５６７"} {
-		_, err := f.e.StartSMS(ctx, to)
+		_, err := f.e.StartSMS(ctx, tgt(to))
 		wantErr(t, err, verify.ErrInvalidParameter)
 	}
 	if len(f.sent.Messages()) != 0 {
@@ -175,7 +175,7 @@ func TestSMSFiveSendsThenRefused(t *testing.T) {
 	if v.Sends != 5 {
 		t.Fatalf("sends = %d, want 5", v.Sends)
 	}
-	_, err := f.e.StartSMS(context.Background(), phone)
+	_, err := f.e.StartSMS(context.Background(), tgt(phone))
 	wantErr(t, err, verify.ErrTooManySends)
 	if n := len(f.sent.Messages()); n != 5 {
 		t.Fatalf("%d messages sent, want 5: a refused send reached the sender", n)
@@ -284,7 +284,7 @@ func TestSMSResendHashBoundToKeptSID(t *testing.T) {
 
 func TestSMSSenderFailureIsUnavailable(t *testing.T) {
 	f := newFixture(t, func(o *local.Options) { o.Sender = failSender{} })
-	_, err := f.e.StartSMS(context.Background(), phone)
+	_, err := f.e.StartSMS(context.Background(), tgt(phone))
 	wantErr(t, err, verify.ErrUnavailable)
 }
 
@@ -296,13 +296,13 @@ func TestSMSCancelledContext(t *testing.T) {
 	f := newFixture(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := f.e.StartSMS(ctx, phone); !errors.Is(err, context.Canceled) {
+	if _, err := f.e.StartSMS(ctx, tgt(phone)); !errors.Is(err, context.Canceled) {
 		t.Fatalf("StartSMS with cancelled context = %v", err)
 	}
 	if len(f.sent.Messages()) != 0 {
 		t.Fatal("sent with a cancelled context")
 	}
-	if _, err := f.e.CheckSMS(ctx, phone, "123456"); !errors.Is(err, context.Canceled) {
+	if _, err := f.e.CheckSMS(ctx, tgt(phone), "123456"); !errors.Is(err, context.Canceled) {
 		t.Fatalf("CheckSMS with cancelled context = %v", err)
 	}
 }
@@ -311,7 +311,7 @@ func TestSMSConcurrentRightCodeApprovesOnce(t *testing.T) {
 	f := newFixture(t)
 	_, code := start(t, f, phone)
 	checks, errs := race(50, func() (verify.Check, error) {
-		return f.e.CheckSMS(context.Background(), phone, code)
+		return f.e.CheckSMS(context.Background(), tgt(phone), code)
 	})
 	approved := 0
 	for i, c := range checks {
@@ -332,7 +332,7 @@ func TestSMSConcurrentWrongChecksCountFive(t *testing.T) {
 	f := newFixture(t)
 	v, code := start(t, f, phone)
 	checks, errs := race(50, func() (verify.Check, error) {
-		return f.e.CheckSMS(context.Background(), phone, wrong(code))
+		return f.e.CheckSMS(context.Background(), tgt(phone), wrong(code))
 	})
 	counted := 0
 	for i, c := range checks {
@@ -354,4 +354,65 @@ func TestSMSConcurrentWrongChecksCountFive(t *testing.T) {
 	}
 	_, err := check(t, f, phone, code)
 	wantErr(t, err, verify.ErrTooManyChecks)
+}
+
+// tgt is a sign-in verification to phone, its own subject.
+func tgt(phone string) verify.Target {
+	return verify.Target{Purpose: verify.PurposeLogin, Subject: phone, Phone: phone}
+}
+
+// TestSMSBoundToTarget: a registration to the number of a sign-in neither
+// replaces, burns nor completes the sign-in's verification; a code checked
+// for another number is refused; a canceled verification starts afresh.
+func TestSMSBoundToTarget(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	const phone = "+12015550123"
+	code := func() string {
+		t.Helper()
+		m, ok := f.sent.Last(phone)
+		if !ok {
+			t.Fatal("no message sent")
+		}
+		return m.Code
+	}
+	login := verify.Target{Purpose: verify.PurposeLogin, Subject: "user-1", Phone: phone}
+	reg := verify.Target{Purpose: verify.PurposeRegister, Subject: "reg-1", Phone: phone}
+	if _, err := f.e.StartSMS(ctx, login); err != nil {
+		t.Fatal(err)
+	}
+	loginCode := code()
+	if _, err := f.e.StartSMS(ctx, reg); err != nil {
+		t.Fatal(err)
+	}
+	regCode := code()
+	for range 5 {
+		if c, err := f.e.CheckSMS(ctx, reg, wrong(regCode)); err != nil || c.Approved {
+			t.Fatalf("wrong registration code = %+v, %v", c, err)
+		}
+	}
+	if c, err := f.e.CheckSMS(ctx, reg, loginCode); loginCode != regCode && (err == nil || c.Approved) {
+		t.Fatalf("the sign-in code checked for the registration = %+v, %v", c, err)
+	}
+	other := login
+	other.Phone = "+12015550999"
+	if _, err := f.e.CheckSMS(ctx, other, loginCode); !errors.Is(err, verify.ErrNotFound) {
+		t.Fatalf("check for another number = %v, want ErrNotFound", err)
+	}
+	if c, err := f.e.CheckSMS(ctx, login, loginCode); err != nil || !c.Approved {
+		t.Fatalf("sign-in code after the registration's 5 wrong codes = %+v, %v", c, err)
+	}
+	// Cancel: a verification out of checks gives way to a new one.
+	if err := f.e.CancelSMS(ctx, reg); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.e.CancelSMS(ctx, reg); !errors.Is(err, verify.ErrNotFound) {
+		t.Fatalf("second cancel = %v", err)
+	}
+	if v, err := f.e.StartSMS(ctx, reg); err != nil || v.Sends != 1 {
+		t.Fatalf("start after cancel = %+v, %v", v, err)
+	}
+	if c, err := f.e.CheckSMS(ctx, reg, code()); err != nil || !c.Approved {
+		t.Fatalf("new code after cancel = %+v, %v", c, err)
+	}
 }

@@ -17,8 +17,11 @@ type Store interface {
 	// StartSMSVerification records one send: a new verification, or a new
 	// code for the pending one to the same number.
 	StartSMSVerification(ctx context.Context, p store.SMSStart) (store.SMSVerification, error)
-	// SMSVerificationByTo returns the verification to a number in any state.
-	SMSVerificationByTo(ctx context.Context, to string) (store.SMSVerification, error)
+	// SMSVerificationFor returns the verification of a purpose and subject
+	// in any state.
+	SMSVerificationFor(ctx context.Context, purpose, subject string) (store.SMSVerification, error)
+	// CancelSMSVerification deletes the verification of a purpose and subject.
+	CancelSMSVerification(ctx context.Context, purpose, subject string) error
 	// CheckSMSVerification counts one check and approves on a matching hash.
 	CheckSMSVerification(ctx context.Context, p store.SMSCheck) (approved bool, err error)
 

@@ -2,12 +2,8 @@ package twilio
 
 import (
 	"errors"
-	"fmt"
-	"log/slog"
 	"net/url"
 	"strings"
-
-	"gatehouse/internal/verify"
 )
 
 // parseBaseURL accepts an absolute http or https URL without query or
@@ -37,37 +33,4 @@ func checkTOTPArgs(op, identity, factorSID, code string) error {
 		return invalid(op, "code is not 6 digits")
 	}
 	return nil
-}
-
-// invalid reports an argument refused before any call to Twilio.
-func invalid(op, why string) error {
-	return fmt.Errorf("twilio: %s: %s: %w", op, why, verify.ErrInvalidParameter)
-}
-
-// malformed reports a 2xx answer the adapter cannot use.
-func (c *Client) malformed(op, why string) error {
-	c.log.Error("twilio answer malformed", slog.String("op", op), slog.String("problem", why))
-	return fmt.Errorf("twilio: %s: malformed answer: %s: %w", op, why, verify.ErrUnavailable)
-}
-
-// binding extracts binding.secret and binding.uri from a new factor.
-func binding(b *any) (secret, uri string) {
-	if b == nil {
-		return "", ""
-	}
-	m, ok := (*b).(map[string]any)
-	if !ok {
-		return "", ""
-	}
-	secret, _ = m["secret"].(string)
-	uri, _ = m["uri"].(string)
-	return secret, uri
-}
-
-// maskPhone keeps the last two digits of a number, for logs.
-func maskPhone(p string) string {
-	if len(p) <= 3 {
-		return strings.Repeat("*", len(p))
-	}
-	return p[:1] + strings.Repeat("*", len(p)-3) + p[len(p)-2:]
 }

@@ -100,7 +100,7 @@ func TestCallRewritesToBaseURL(t *testing.T) {
 		t.Fatalf("status = %d", cl.status)
 	}
 
-	other, _ := http.NewRequest(http.MethodGet, "https://api.twilio.com/2010-04-01/Accounts", nil)
+	other, _ := http.NewRequest(http.MethodGet, "https://lookups.twilio.com/v2/PhoneNumbers/x", nil)
 	if _, err := cl.RoundTrip(other); err == nil {
 		t.Fatal("a request to another Twilio host was sent")
 	}

@@ -29,3 +29,17 @@ func rewriteURI(raw, secret, issuer, account string) (string, string, error) {
 	k.Issuer, k.Account = issuer, account
 	return k.URI(), k.Secret, nil
 }
+
+// binding extracts binding.secret and binding.uri from a new factor.
+func binding(b *any) (secret, uri string) {
+	if b == nil {
+		return "", ""
+	}
+	m, ok := (*b).(map[string]any)
+	if !ok {
+		return "", ""
+	}
+	secret, _ = m["secret"].(string)
+	uri, _ = m["uri"].(string)
+	return secret, uri
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -31,6 +32,11 @@ const (
 // error or a 5xx answer, when time is left; callers pass retry only for
 // idempotent requests (DELETE). attrs are logged with a failure.
 func (c *Client) do(ctx context.Context, op string, retry bool, fn func(*verifyv2.ApiService) error, attrs ...slog.Attr) error {
+	return c.doWith(ctx, op, retry, func(h *client.RequestHandler) error { return fn(verifyv2.NewApiService(h)) }, attrs...)
+}
+
+// doWith is do for any API of the SDK: fn builds its ApiService from h.
+func (c *Client) doWith(ctx context.Context, op string, retry bool, fn func(*client.RequestHandler) error, attrs ...slog.Attr) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("twilio: %s: %w: %w", op, verify.ErrUnavailable, err)
 	}
@@ -39,7 +45,7 @@ func (c *Client) do(ctx context.Context, op string, retry bool, fn func(*verifyv
 	start := time.Now()
 	for attempt := 1; ; attempt++ {
 		cl := &call{ctx: ctx, base: c}
-		err := fn(c.api(cl))
+		err := fn(c.handler(cl))
 		if err == nil {
 			return nil
 		}
@@ -56,7 +62,7 @@ func (c *Client) do(ctx context.Context, op string, retry bool, fn func(*verifyv
 // twilio.NewRestClientWithParams builds too; the RequestHandler is built
 // directly so that TWILIO_EDGE and TWILIO_REGION from the environment do not
 // redirect requests.
-func (c *Client) api(cl *call) *verifyv2.ApiService {
+func (c *Client) handler(cl *call) *client.RequestHandler {
 	sdk := &client.Client{
 		Credentials: c.creds,
 		HTTPClient: &http.Client{
@@ -67,7 +73,7 @@ func (c *Client) api(cl *call) *verifyv2.ApiService {
 		},
 	}
 	sdk.SetAccountSid(c.accountSID)
-	return verifyv2.NewApiService(&client.RequestHandler{Client: sdk})
+	return &client.RequestHandler{Client: sdk}
 }
 
 // call is the http.RoundTripper of one Client call. It is used by one
@@ -81,7 +87,7 @@ type call struct {
 
 // RoundTrip sends req to the configured base URL with the call's context.
 func (cl *call) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.URL.Scheme != "https" || req.URL.Host != sdkHost {
+	if req.URL.Scheme != "https" || (req.URL.Host != sdkHost && req.URL.Host != apiHost) {
 		if req.Body != nil {
 			req.Body.Close()
 		}
@@ -89,6 +95,9 @@ func (cl *call) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	r := req.Clone(cl.ctx)
 	b := cl.base.base
+	if req.URL.Host == apiHost && b.String() == DefaultBaseURL {
+		b = &url.URL{Scheme: "https", Host: apiHost} // the Messaging API's own origin
+	}
 	r.URL.Scheme = b.Scheme
 	r.URL.Host = b.Host
 	r.URL.Path = b.Path + req.URL.Path
@@ -223,4 +232,15 @@ func attrsAny(attrs []slog.Attr) []any {
 		out[i] = a
 	}
 	return out
+}
+
+// invalid reports an argument refused before any call to Twilio.
+func invalid(op, why string) error {
+	return fmt.Errorf("twilio: %s: %s: %w", op, why, verify.ErrInvalidParameter)
+}
+
+// malformed reports a 2xx answer the adapter cannot use.
+func (c *Client) malformed(op, why string) error {
+	c.log.Error("twilio answer malformed", slog.String("op", op), slog.String("problem", why))
+	return fmt.Errorf("twilio: %s: malformed answer: %s: %w", op, why, verify.ErrUnavailable)
 }

@@ -87,6 +87,16 @@ type Options struct {
 	APIKeySID    string // SK followed by 32 hex digits, with APIKeySecret
 	APIKeySecret string
 	ServiceSID   string // the Verify service, VA followed by 32 hex digits
+	// AnonServiceSID is a second Verify service for the verifications
+	// anyone may start (registration, phone change, recovery; see
+	// verify.Target.Anonymous): Twilio keeps one verification per service
+	// and number, so only a service of their own keeps them from touching a
+	// sign-in's. Empty: they share ServiceSID (New's caller logs a warning).
+	AnonServiceSID string
+	// MessagingFrom, when set, is the sender (an E.164 number or a
+	// Messaging Service SID, MG…) of plain texts sent through Twilio's
+	// Messaging API (SendText). Empty: SendText sends nothing and says so.
+	MessagingFrom string
 
 	// BaseURL replaces scheme, host and leading path of
 	// https://verify.twilio.com (tests, egress proxies). Default
@@ -128,6 +138,8 @@ type Client struct {
 	creds      *client.Credentials // read-only after New
 	accountSID string
 	serviceSID string
+	anonSID    string
+	from       string
 	base       *url.URL
 	timeout    time.Duration
 	issuer     string
@@ -136,14 +148,15 @@ type Client struct {
 }
 
 var (
-	accountSIDRe = regexp.MustCompile(`^AC[0-9a-fA-F]{32}$`)
-	apiKeySIDRe  = regexp.MustCompile(`^SK[0-9a-fA-F]{32}$`)
-	serviceSIDRe = regexp.MustCompile(`^VA[0-9a-fA-F]{32}$`)
-	factorSIDRe  = regexp.MustCompile(`^YF[0-9a-fA-F]{32}$`)
-	alnumRe      = regexp.MustCompile(`^[A-Za-z0-9]+$`)
-	e164Re       = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
-	smsCodeRe    = regexp.MustCompile(`^[0-9]{4,10}$`)
-	totpCodeRe   = regexp.MustCompile(`^[0-9]{6}$`)
+	accountSIDRe   = regexp.MustCompile(`^AC[0-9a-fA-F]{32}$`)
+	apiKeySIDRe    = regexp.MustCompile(`^SK[0-9a-fA-F]{32}$`)
+	serviceSIDRe   = regexp.MustCompile(`^VA[0-9a-fA-F]{32}$`)
+	messagingSIDRe = regexp.MustCompile(`^MG[0-9a-fA-F]{32}$`)
+	factorSIDRe    = regexp.MustCompile(`^YF[0-9a-fA-F]{32}$`)
+	alnumRe        = regexp.MustCompile(`^[A-Za-z0-9]+$`)
+	e164Re         = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+	smsCodeRe      = regexp.MustCompile(`^[0-9]{4,10}$`)
+	totpCodeRe     = regexp.MustCompile(`^[0-9]{6}$`)
 	// identityRe is what Twilio accepts as an entity identity (no PII: the
 	// portal uses a random UUID), and keeps it safe inside a URL path.
 	identityRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
@@ -165,6 +178,12 @@ func New(o Options) (*Client, error) {
 		bad("ServiceSID is required")
 	case !serviceSIDRe.MatchString(o.ServiceSID):
 		bad("ServiceSID must be VA followed by 32 hex digits")
+	}
+	if o.AnonServiceSID != "" && (!serviceSIDRe.MatchString(o.AnonServiceSID) || o.AnonServiceSID == o.ServiceSID) {
+		bad("AnonServiceSID must be VA followed by 32 hex digits, and not ServiceSID")
+	}
+	if o.MessagingFrom != "" && !e164Re.MatchString(o.MessagingFrom) && !messagingSIDRe.MatchString(o.MessagingFrom) {
+		bad("MessagingFrom must be an E.164 number or MG followed by 32 hex digits")
 	}
 	var creds *client.Credentials
 	apiKey := o.APIKeySID != "" || o.APIKeySecret != ""
@@ -204,6 +223,8 @@ func New(o Options) (*Client, error) {
 		creds:      creds,
 		accountSID: o.AccountSID,
 		serviceSID: o.ServiceSID,
+		anonSID:    cmp.Or(o.AnonServiceSID, o.ServiceSID),
+		from:       o.MessagingFrom,
 		base:       base,
 		timeout:    cmp.Or(o.Timeout, DefaultTimeout),
 		issuer:     issuer,
@@ -221,59 +242,6 @@ func New(o Options) (*Client, error) {
 		c.transport = http.DefaultTransport
 	}
 	return c, nil
-}
-
-// StartSMS starts (or, for a pending verification to the same number,
-// resends) an SMS verification to the E.164 number to. It is never retried.
-func (c *Client) StartSMS(ctx context.Context, to string) (verify.Verification, error) {
-	const op = opStartSMS
-	if !e164Re.MatchString(to) {
-		return verify.Verification{}, invalid(op, "number is not E.164")
-	}
-	var v *verifyv2.VerifyV2Verification
-	err := c.do(ctx, op, false, func(api *verifyv2.ApiService) (err error) {
-		p := &verifyv2.CreateVerificationParams{}
-		v, err = api.CreateVerification(c.serviceSID, p.SetTo(to).SetChannel("sms"))
-		return err
-	}, slog.String("to", maskPhone(to)))
-	if err != nil {
-		return verify.Verification{}, err
-	}
-	if v == nil || v.Sid == nil || *v.Sid == "" || v.Status == nil {
-		return verify.Verification{}, c.malformed(op, "verification without sid or status")
-	}
-	sends := 1
-	if v.SendCodeAttempts != nil && len(*v.SendCodeAttempts) > 0 {
-		sends = len(*v.SendCodeAttempts)
-	}
-	return verify.Verification{SID: *v.Sid, To: to, Status: *v.Status, Sends: sends}, nil
-}
-
-// CheckSMS checks code against the pending verification to the number to.
-// Only status "approved" approves; "pending" (a wrong code) returns
-// Approved=false. A malformed code returns verify.ErrInvalidParameter
-// without calling Twilio. It is never retried.
-func (c *Client) CheckSMS(ctx context.Context, to, code string) (verify.Check, error) {
-	const op = "check sms"
-	if !e164Re.MatchString(to) {
-		return verify.Check{}, invalid(op, "number is not E.164")
-	}
-	if !smsCodeRe.MatchString(code) {
-		return verify.Check{}, invalid(op, "code is not 4 to 10 digits")
-	}
-	var v *verifyv2.VerifyV2VerificationCheck
-	err := c.do(ctx, op, false, func(api *verifyv2.ApiService) (err error) {
-		p := &verifyv2.CreateVerificationCheckParams{}
-		v, err = api.CreateVerificationCheck(c.serviceSID, p.SetTo(to).SetCode(code))
-		return err
-	}, slog.String("to", maskPhone(to)))
-	if err != nil {
-		return verify.Check{}, err
-	}
-	if v == nil || v.Status == nil {
-		return verify.Check{}, c.malformed(op, "verification check without status")
-	}
-	return verify.Check{Approved: *v.Status == verify.StatusApproved}, nil
 }
 
 // CreateTOTPFactor creates an unverified TOTP factor for identity (an opaque

@@ -65,7 +65,9 @@ func newFixture(t *testing.T, edit ...func(*twilio.Options)) *fixture {
 		ServiceSID: f.em.ServiceSID(),
 		BaseURL:    f.em.URL(),
 		Timeout:    2 * time.Second,
-		Log:        slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		// The second service, for the flows anyone may start.
+		AnonServiceSID: f.em.ClientOptions().AnonServiceSID,
+		Log:            slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	for _, fn := range edit {
 		fn(&o)
@@ -134,7 +136,7 @@ func wantErr(t *testing.T, err, want error) {
 func TestSMSApproveThenNotFound(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	v, err := f.c.StartSMS(ctx, phone)
+	v, err := f.c.StartSMS(ctx, login(phone))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,11 +144,11 @@ func TestSMSApproveThenNotFound(t *testing.T) {
 		t.Fatalf("verification = %+v", v)
 	}
 	code := f.code(t, phone)
-	c, err := f.c.CheckSMS(ctx, phone, code)
+	c, err := f.c.CheckSMS(ctx, login(phone), code)
 	if err != nil || !c.Approved {
 		t.Fatalf("check = %+v, %v; want approved", c, err)
 	}
-	_, err = f.c.CheckSMS(ctx, phone, code)
+	_, err = f.c.CheckSMS(ctx, login(phone), code)
 	wantErr(t, err, verify.ErrNotFound)
 	var te *client.TwilioRestError
 	if !errors.As(err, &te) || te.Code != 20404 {
@@ -174,15 +176,15 @@ func TestSMSApproveThenNotFound(t *testing.T) {
 func TestSMSWrongCodeIsNotAnError(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if _, err := f.c.StartSMS(ctx, phone); err != nil {
+	if _, err := f.c.StartSMS(ctx, login(phone)); err != nil {
 		t.Fatal(err)
 	}
 	code := f.code(t, phone)
-	c, err := f.c.CheckSMS(ctx, phone, wrong(code))
+	c, err := f.c.CheckSMS(ctx, login(phone), wrong(code))
 	if err != nil || c.Approved {
 		t.Fatalf("wrong code: %+v, %v; want not approved, no error", c, err)
 	}
-	c, err = f.c.CheckSMS(ctx, phone, code)
+	c, err = f.c.CheckSMS(ctx, login(phone), code)
 	if err != nil || !c.Approved {
 		t.Fatalf("right code after a wrong one: %+v, %v", c, err)
 	}
@@ -191,16 +193,16 @@ func TestSMSWrongCodeIsNotAnError(t *testing.T) {
 func TestSMSSixthCheckTooManyChecks(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if _, err := f.c.StartSMS(ctx, phone); err != nil {
+	if _, err := f.c.StartSMS(ctx, login(phone)); err != nil {
 		t.Fatal(err)
 	}
 	code := f.code(t, phone)
 	for i := range 5 {
-		if c, err := f.c.CheckSMS(ctx, phone, wrong(code)); err != nil || c.Approved {
+		if c, err := f.c.CheckSMS(ctx, login(phone), wrong(code)); err != nil || c.Approved {
 			t.Fatalf("check %d: %+v, %v", i+1, c, err)
 		}
 	}
-	_, err := f.c.CheckSMS(ctx, phone, code)
+	_, err := f.c.CheckSMS(ctx, login(phone), code)
 	wantErr(t, err, verify.ErrTooManyChecks)
 }
 
@@ -209,7 +211,7 @@ func TestSMSSixthSendTooManySends(t *testing.T) {
 	ctx := context.Background()
 	var first string
 	for i := 1; i <= 5; i++ {
-		v, err := f.c.StartSMS(ctx, phone)
+		v, err := f.c.StartSMS(ctx, login(phone))
 		if err != nil {
 			t.Fatalf("send %d: %v", i, err)
 		}
@@ -222,10 +224,10 @@ func TestSMSSixthSendTooManySends(t *testing.T) {
 			t.Fatalf("resend %d changed the verification sid", i)
 		}
 	}
-	_, err := f.c.StartSMS(ctx, phone)
+	_, err := f.c.StartSMS(ctx, login(phone))
 	wantErr(t, err, verify.ErrTooManySends)
 	// The code of the fifth send still works.
-	if c, err := f.c.CheckSMS(ctx, phone, f.code(t, phone)); err != nil || !c.Approved {
+	if c, err := f.c.CheckSMS(ctx, login(phone), f.code(t, phone)); err != nil || !c.Approved {
 		t.Fatalf("check after refused send: %+v, %v", c, err)
 	}
 }
@@ -233,11 +235,11 @@ func TestSMSSixthSendTooManySends(t *testing.T) {
 func TestSMSExpiredCode(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if _, err := f.c.StartSMS(ctx, phone); err != nil {
+	if _, err := f.c.StartSMS(ctx, login(phone)); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Advance(11 * time.Minute)
-	_, err := f.c.CheckSMS(ctx, phone, f.code(t, phone))
+	_, err := f.c.CheckSMS(ctx, login(phone), f.code(t, phone))
 	wantErr(t, err, verify.ErrNotFound)
 }
 
@@ -393,8 +395,8 @@ func TestErrorMapping(t *testing.T) {
 		name, path string
 		call       func() error
 	}{
-		{"StartSMS", "/Verifications", func() error { _, err := f.c.StartSMS(ctx, phone); return err }},
-		{"CheckSMS", "/VerificationCheck", func() error { _, err := f.c.CheckSMS(ctx, phone, "123456"); return err }},
+		{"StartSMS", "/Verifications", func() error { _, err := f.c.StartSMS(ctx, login(phone)); return err }},
+		{"CheckSMS", "/VerificationCheck", func() error { _, err := f.c.CheckSMS(ctx, login(phone), "123456"); return err }},
 		{"CreateTOTPFactor", "/Factors", func() error { _, err := f.c.CreateTOTPFactor(ctx, identity, email); return err }},
 		{"VerifyTOTPFactor", "/Factors/", func() error { _, err := f.c.VerifyTOTPFactor(ctx, identity, fa.SID, "123456"); return err }},
 		{"ChallengeTOTP", "/Challenges", func() error { _, err := f.c.ChallengeTOTP(ctx, identity, fa.SID, "123456"); return err }},
@@ -449,8 +451,8 @@ func TestServerFailuresUnavailableNoRetry(t *testing.T) {
 		name, path string
 		call       func() error
 	}{
-		{"StartSMS", "/Verifications", func() error { _, err := f.c.StartSMS(ctx, phone); return err }},
-		{"CheckSMS", "/VerificationCheck", func() error { _, err := f.c.CheckSMS(ctx, phone, "123456"); return err }},
+		{"StartSMS", "/Verifications", func() error { _, err := f.c.StartSMS(ctx, login(phone)); return err }},
+		{"CheckSMS", "/VerificationCheck", func() error { _, err := f.c.CheckSMS(ctx, login(phone), "123456"); return err }},
 		{"CreateTOTPFactor", "/Factors", func() error { _, err := f.c.CreateTOTPFactor(ctx, identity, email); return err }},
 		{"VerifyTOTPFactor", "/Factors/", func() error { _, err := f.c.VerifyTOTPFactor(ctx, identity, fa.SID, "123456"); return err }},
 		{"ChallengeTOTP", "/Challenges", func() error { _, err := f.c.ChallengeTOTP(ctx, identity, fa.SID, "123456"); return err }},
@@ -518,7 +520,7 @@ func TestDeleteRetriedOnceOnConnectionError(t *testing.T) {
 
 func TestWrongCredentials(t *testing.T) {
 	f := newFixture(t, func(o *twilio.Options) { o.AuthToken = "wrongtoken0123456789abcdef012345" })
-	_, err := f.c.StartSMS(context.Background(), phone)
+	_, err := f.c.StartSMS(context.Background(), login(phone))
 	wantErr(t, err, verify.ErrUnavailable)
 	var te *client.TwilioRestError
 	if !errors.As(err, &te) || te.Code != 20003 || te.Status != 401 {
@@ -553,11 +555,11 @@ func TestAPIKeyAuth(t *testing.T) {
 	}
 	c := newClient(keySecret)
 	ctx := context.Background()
-	if _, err := c.StartSMS(ctx, phone); err != nil {
+	if _, err := c.StartSMS(ctx, login(phone)); err != nil {
 		t.Fatal(err)
 	}
 	code, _ := em.LastCode(phone)
-	if ch, err := c.CheckSMS(ctx, phone, code); err != nil || !ch.Approved {
+	if ch, err := c.CheckSMS(ctx, login(phone), code); err != nil || !ch.Approved {
 		t.Fatalf("check: %+v, %v", ch, err)
 	}
 	for _, r := range em.Requests() {
@@ -565,13 +567,13 @@ func TestAPIKeyAuth(t *testing.T) {
 			t.Fatalf("request authenticated as %q, want the API key", r.User)
 		}
 	}
-	_, err := newClient("wrongsecret").StartSMS(ctx, phone)
+	_, err := newClient("wrongsecret").StartSMS(ctx, login(phone))
 	wantErr(t, err, verify.ErrUnavailable)
 }
 
 func TestUnknownServiceNotFound(t *testing.T) {
 	f := newFixture(t, func(o *twilio.Options) { o.ServiceSID = "VAffffffffffffffffffffffffffffffff" })
-	_, err := f.c.StartSMS(context.Background(), phone)
+	_, err := f.c.StartSMS(context.Background(), login(phone))
 	wantErr(t, err, verify.ErrNotFound)
 	if !strings.Contains(f.logs.String(), "twilio verify service not found") {
 		t.Fatalf("unknown service not logged:\n%s", f.logs)
@@ -584,7 +586,7 @@ func TestEmulatorClientOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.StartSMS(context.Background(), phone); err != nil {
+	if _, err := c.StartSMS(context.Background(), login(phone)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -595,8 +597,8 @@ func TestHangCutAtTimeout(t *testing.T) {
 	f.em.Hang()
 	ctx := context.Background()
 	calls := map[string]func() error{
-		"StartSMS": func() error { _, err := f.c.StartSMS(ctx, phone); return err },
-		"CheckSMS": func() error { _, err := f.c.CheckSMS(ctx, phone, "123456"); return err },
+		"StartSMS": func() error { _, err := f.c.StartSMS(ctx, login(phone)); return err },
+		"CheckSMS": func() error { _, err := f.c.CheckSMS(ctx, login(phone), "123456"); return err },
 		"CreateTOTPFactor": func() error {
 			_, err := f.c.CreateTOTPFactor(ctx, identity, email)
 			return err
@@ -628,14 +630,14 @@ func TestHangCutAtTimeout(t *testing.T) {
 func TestDelayWithinTimeout(t *testing.T) {
 	f := newFixture(t, func(o *twilio.Options) { o.Timeout = 500 * time.Millisecond })
 	f.em.Delay(100 * time.Millisecond)
-	if _, err := f.c.StartSMS(context.Background(), phone); err != nil {
+	if _, err := f.c.StartSMS(context.Background(), login(phone)); err != nil {
 		t.Fatal(err)
 	}
 	f.em.Delay(2 * time.Second)
-	_, err := f.c.CheckSMS(context.Background(), phone, f.code(t, phone))
+	_, err := f.c.CheckSMS(context.Background(), login(phone), f.code(t, phone))
 	wantErr(t, err, verify.ErrUnavailable)
 	f.em.Clear()
-	if c, err := f.c.CheckSMS(context.Background(), phone, f.code(t, phone)); err != nil || !c.Approved {
+	if c, err := f.c.CheckSMS(context.Background(), login(phone), f.code(t, phone)); err != nil || !c.Approved {
 		t.Fatalf("after Clear: %+v, %v", c, err)
 	}
 }
@@ -646,7 +648,7 @@ func TestContextCancellation(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
 	start := time.Now()
-	_, err := f.c.StartSMS(ctx, phone)
+	_, err := f.c.StartSMS(ctx, login(phone))
 	wantErr(t, err, verify.ErrUnavailable)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want it to wrap context.Canceled", err)
@@ -667,7 +669,7 @@ func TestContextCancellation(t *testing.T) {
 	ctx, cancel = context.WithTimeout(context.Background(), 150*time.Millisecond)
 	defer cancel()
 	start = time.Now()
-	_, err = f.c.CheckSMS(ctx, phone, "123456")
+	_, err = f.c.CheckSMS(ctx, login(phone), "123456")
 	wantErr(t, err, verify.ErrUnavailable)
 	if took := time.Since(start); took > time.Second {
 		t.Fatalf("caller deadline ignored: took %v", took)
@@ -679,9 +681,9 @@ func TestInvalidArgumentsMakeNoCall(t *testing.T) {
 	ctx := context.Background()
 	const sid = "YF0123456789abcdef0123456789abcdef"
 	calls := map[string]func() error{
-		"StartSMS not E.164":  func() error { _, err := f.c.StartSMS(ctx, "5005550006"); return err },
-		"CheckSMS bad number": func() error { _, err := f.c.CheckSMS(ctx, "+1 500", "123456"); return err },
-		"CheckSMS bad code":   func() error { _, err := f.c.CheckSMS(ctx, phone, "12a456"); return err },
+		"StartSMS not E.164":  func() error { _, err := f.c.StartSMS(ctx, login("5005550006")); return err },
+		"CheckSMS bad number": func() error { _, err := f.c.CheckSMS(ctx, login("+1 500"), "123456"); return err },
+		"CheckSMS bad code":   func() error { _, err := f.c.CheckSMS(ctx, login(phone), "12a456"); return err },
 		"Create bad identity": func() error { _, err := f.c.CreateTOTPFactor(ctx, "../x", email); return err },
 		"Create no name":      func() error { _, err := f.c.CreateTOTPFactor(ctx, identity, ""); return err },
 		"Verify bad sid":      func() error { _, err := f.c.VerifyTOTPFactor(ctx, identity, "YF/../x", "123456"); return err },
@@ -712,7 +714,7 @@ func TestConcurrentCalls(t *testing.T) {
 				ctx = c
 			}
 			to := fmt.Sprintf("+1500555%04d", i)
-			_, err := f.c.StartSMS(ctx, to)
+			_, err := f.c.StartSMS(ctx, login(to))
 			switch {
 			case i%4 == 0 && !errors.Is(err, context.Canceled):
 				errs <- fmt.Errorf("call %d: canceled context gave %v", i, err)

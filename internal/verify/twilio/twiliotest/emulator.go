@@ -57,6 +57,9 @@ const (
 	DefaultAccountSID = "AC0123456789abcdef0123456789abcdef"
 	DefaultAuthToken  = "emulatorauthtoken0123456789abcdef"
 	DefaultServiceSID = "VA0123456789abcdef0123456789abcdef"
+	// DefaultAnonServiceSID is the second Verify service, for the flows
+	// anyone may start (twilio.Options.AnonServiceSID).
+	DefaultAnonServiceSID = "VAfedcba9876543210fedcba9876543210"
 	// DefaultIssuer is the issuer of the otpauth URIs the emulator returns,
 	// like the Verify service's friendly name on Twilio.
 	DefaultIssuer = "Emulated Verify"
@@ -71,6 +74,9 @@ type Options struct {
 	APIKeySID    string
 	APIKeySecret string
 	ServiceSID   string
+	// AnonServiceSID is a second service with verifications of its own, as
+	// every Verify service keeps its own verification per number.
+	AnonServiceSID string
 	// Now is the clock of the engine and of the dates in the answers.
 	// Default time.Now.
 	Now func() time.Time
@@ -108,7 +114,8 @@ type Emulator struct {
 	faults        []fault
 	secrets       map[string]string           // factor sid → binding.secret
 	verifications map[string]*verificationRec // verification sid → record
-	current       map[string]string           // number → sid of its latest verification
+	current       map[string]string           // service/number → sid of its latest verification
+	texts         []Text                      // messages sent through the Messaging API
 	factors       map[string]*factorRec       // factor sid → record
 }
 
@@ -121,6 +128,7 @@ type fault struct {
 
 type verificationRec struct {
 	sid, to  string
+	service  string
 	created  time.Time
 	updated  time.Time
 	attempts []sendAttempt
@@ -145,6 +153,7 @@ func New(t testing.TB, o Options) *Emulator {
 	o.AccountSID = or(o.AccountSID, DefaultAccountSID)
 	o.AuthToken = or(o.AuthToken, DefaultAuthToken)
 	o.ServiceSID = or(o.ServiceSID, DefaultServiceSID)
+	o.AnonServiceSID = or(o.AnonServiceSID, DefaultAnonServiceSID)
 	o.Issuer = or(o.Issuer, DefaultIssuer)
 	if o.Now == nil {
 		o.Now = time.Now
@@ -201,10 +210,11 @@ func (e *Emulator) ServiceSID() string { return e.opts.ServiceSID }
 // with its account SID and auth token (default timeout and issuer).
 func (e *Emulator) ClientOptions() twilio.Options {
 	return twilio.Options{
-		AccountSID: e.opts.AccountSID,
-		AuthToken:  e.opts.AuthToken,
-		ServiceSID: e.opts.ServiceSID,
-		BaseURL:    e.URL(),
+		AccountSID:     e.opts.AccountSID,
+		AuthToken:      e.opts.AuthToken,
+		ServiceSID:     e.opts.ServiceSID,
+		AnonServiceSID: e.opts.AnonServiceSID,
+		BaseURL:        e.URL(),
 	}
 }
 
@@ -412,22 +422,32 @@ var (
 )
 
 func (e *Emulator) route(w *statusWriter, r *http.Request) {
+	if m := messagesPath.FindStringSubmatch(r.URL.Path); m != nil && m[1] == e.opts.AccountSID {
+		if e.method(w, r, http.MethodPost) {
+			e.createMessage(w, r)
+		}
+		return
+	}
 	m := servicePath.FindStringSubmatch(r.URL.Path)
-	if m == nil || m[1] != e.opts.ServiceSID {
+	if m == nil || (m[1] != e.opts.ServiceSID && m[1] != e.opts.AnonServiceSID) {
 		e.notFound(w, r)
 		return
 	}
-	rest := m[2]
+	svc, rest := m[1], m[2]
 	var sm []string
 	match := func(re *regexp.Regexp) bool { sm = re.FindStringSubmatch(rest); return sm != nil }
 	switch {
 	case rest == "/Verifications":
 		if e.method(w, r, http.MethodPost) {
-			e.startVerification(w, r)
+			e.startVerification(w, r, svc)
 		}
 	case rest == "/VerificationCheck":
 		if e.method(w, r, http.MethodPost) {
-			e.checkVerification(w, r)
+			e.checkVerification(w, r, svc)
+		}
+	case match(verificationPath):
+		if e.method(w, r, http.MethodPost) {
+			e.updateVerification(w, r, svc, sm[1])
 		}
 	case match(factorsPath):
 		if e.method(w, r, http.MethodPost) && e.identity(w, sm[1]) {
@@ -512,7 +532,7 @@ type verificationCheckJSON struct {
 	SnaAttemptsErrorCodes []any   `json:"sna_attempts_error_codes"`
 }
 
-func (e *Emulator) startVerification(w *statusWriter, r *http.Request) {
+func (e *Emulator) startVerification(w *statusWriter, r *http.Request, svc string) {
 	to, channel := r.PostForm.Get("To"), r.PostForm.Get("Channel")
 	if to == "" || channel == "" {
 		e.writeError(w, 60200, http.StatusBadRequest, "Invalid parameter: To and Channel are required")
@@ -522,7 +542,7 @@ func (e *Emulator) startVerification(w *statusWriter, r *http.Request) {
 		e.writeError(w, 60200, http.StatusBadRequest, "Invalid parameter: Channel")
 		return
 	}
-	v, err := e.engine.StartSMS(r.Context(), to)
+	v, err := e.engine.StartSMS(r.Context(), target(svc, to))
 	if err != nil {
 		e.engineError(w, err, 60202)
 		return
@@ -531,12 +551,12 @@ func (e *Emulator) startVerification(w *statusWriter, r *http.Request) {
 	e.mu.Lock()
 	rec := e.verifications[v.SID]
 	if rec == nil || v.Sends == 1 {
-		rec = &verificationRec{sid: v.SID, to: to, created: now}
+		rec = &verificationRec{sid: v.SID, to: to, service: svc, created: now}
 		e.verifications[v.SID] = rec
 	}
 	rec.updated = now
 	rec.attempts = append(rec.attempts, sendAttempt{Time: date(now), Channel: "sms", AttemptSID: "VL" + randomHex()})
-	e.current[to] = v.SID
+	e.current[svc+"/"+to] = v.SID
 	body := e.verificationJSON(rec, verify.StatusPending)
 	e.mu.Unlock()
 	writeJSON(w, http.StatusCreated, body)
@@ -545,16 +565,16 @@ func (e *Emulator) startVerification(w *statusWriter, r *http.Request) {
 // verificationJSON renders rec; the caller holds e.mu.
 func (e *Emulator) verificationJSON(rec *verificationRec, status string) verificationJSON {
 	return verificationJSON{
-		SID: rec.sid, ServiceSID: e.opts.ServiceSID, AccountSID: e.opts.AccountSID,
+		SID: rec.sid, ServiceSID: rec.service, AccountSID: e.opts.AccountSID,
 		To: rec.to, Channel: "sms", Status: status, Valid: status == verify.StatusApproved,
 		Lookup:           map[string]any{"carrier": nil},
 		SendCodeAttempts: append([]sendAttempt(nil), rec.attempts...),
 		DateCreated:      date(rec.created), DateUpdated: date(rec.updated),
-		URL: e.resourceURL("/Verifications/" + rec.sid),
+		URL: "https://verify.twilio.com/v2/Services/" + rec.service + "/Verifications/" + rec.sid,
 	}
 }
 
-func (e *Emulator) checkVerification(w *statusWriter, r *http.Request) {
+func (e *Emulator) checkVerification(w *statusWriter, r *http.Request, svc string) {
 	to, sid, code := r.PostForm.Get("To"), r.PostForm.Get("VerificationSid"), r.PostForm.Get("Code")
 	if code == "" || (to == "") == (sid == "") {
 		e.writeError(w, 60200, http.StatusBadRequest, "Invalid parameter: Code and one of To or VerificationSid are required")
@@ -563,7 +583,7 @@ func (e *Emulator) checkVerification(w *statusWriter, r *http.Request) {
 	if sid != "" {
 		e.mu.Lock()
 		rec := e.verifications[sid]
-		if rec != nil && e.current[rec.to] == sid {
+		if rec != nil && e.current[svc+"/"+rec.to] == sid {
 			to = rec.to
 		}
 		e.mu.Unlock()
@@ -572,7 +592,7 @@ func (e *Emulator) checkVerification(w *statusWriter, r *http.Request) {
 			return
 		}
 	}
-	c, err := e.engine.CheckSMS(r.Context(), to, code)
+	c, err := e.engine.CheckSMS(r.Context(), target(svc, to), code)
 	if err != nil {
 		e.engineError(w, err, 60202)
 		return
@@ -583,13 +603,13 @@ func (e *Emulator) checkVerification(w *statusWriter, r *http.Request) {
 	}
 	now := e.now()
 	e.mu.Lock()
-	rec := e.verifications[e.current[to]]
+	rec := e.verifications[e.current[svc+"/"+to]]
 	if rec == nil {
-		rec = &verificationRec{sid: e.current[to], to: to, created: now}
+		rec = &verificationRec{sid: e.current[svc+"/"+to], to: to, service: svc, created: now}
 	}
 	rec.updated = now
 	body := verificationCheckJSON{
-		SID: rec.sid, ServiceSID: e.opts.ServiceSID, AccountSID: e.opts.AccountSID,
+		SID: rec.sid, ServiceSID: svc, AccountSID: e.opts.AccountSID,
 		To: to, Channel: "sms", Status: status, Valid: c.Approved,
 		DateCreated: date(rec.created), DateUpdated: date(now),
 		SnaAttemptsErrorCodes: []any{},
