@@ -28,6 +28,7 @@ var (
 	ErrDeviceExists       = errors.New("auth: authenticator already set up")
 	ErrNoDevice           = errors.New("auth: no authenticator set up")
 	ErrCodeReused         = errors.New("auth: authenticator code already used")
+	ErrBackupCodeUsed     = errors.New("auth: backup code already used")
 	ErrEnrollmentLocked   = errors.New("auth: too many wrong codes at enrollment")
 	// ErrNoAccount means the account is gone (deleted while signed in).
 	ErrNoAccount = errors.New("auth: no such account")
@@ -69,6 +70,20 @@ func invalid(kv ...string) *ValidationError {
 	}
 	return e
 }
+
+// TriesLeftError is a wrong code close to the end of a sign-in: Left more
+// tries, then the sign-in ends. It wraps the wrong code's own error.
+type TriesLeftError struct {
+	Left int
+	Err  error
+}
+
+func (e *TriesLeftError) Error() string {
+	return fmt.Sprintf("auth: %d tries left: %v", e.Left, e.Err)
+}
+
+// Unwrap makes a TriesLeftError the wrong code it is.
+func (e *TriesLeftError) Unwrap() error { return e.Err }
 
 // LimitError is a refusal by a rate limit; RetryAfter says when to try again.
 type LimitError struct {

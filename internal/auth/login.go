@@ -326,5 +326,8 @@ func (s *Service) secondFactor(ctx context.Context, pa PreAuth, u store.User, ch
 	if w.Count >= s.lim.CodesPerLogin || att.Count >= s.lim.AccountFailures {
 		return Account{}, ErrTooManyCodes
 	}
+	if left := s.lim.CodesPerLogin - w.Count; left <= 2 {
+		return Account{}, &TriesLeftError{Left: left, Err: err}
+	}
 	return Account{}, err
 }

@@ -1,6 +1,9 @@
 package auth
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // messages holds the one sentence a person reads for each sentinel error,
 // in the order they are matched: a more specific error comes before the
@@ -9,7 +12,8 @@ var messages = []struct {
 	err error
 	msg string
 }{
-	{ErrCodeReused, "This code was already used. Wait for the next code in your app."},
+	{ErrCodeReused, "That code was already used. Wait for the next code in your app."},
+	{ErrBackupCodeUsed, "That backup code was already used. Each code works once: try another one."},
 	{ErrInvalidTOTP, "That code is not correct. Check the code and try again."},
 	{ErrInvalidCredentials, "Incorrect email or password."},
 	{ErrEmailTaken, "An account with this email already exists. Sign in instead."},
@@ -39,6 +43,14 @@ func Message(err error) string {
 	var le *LimitError
 	if errors.As(err, &le) {
 		return le.Reason
+	}
+	var tl *TriesLeftError
+	if errors.As(err, &tl) {
+		tries := fmt.Sprintf("%d tries", tl.Left)
+		if tl.Left == 1 {
+			tries = "1 try"
+		}
+		return Message(tl.Err) + " You have " + tries + " left before you must sign in again."
 	}
 	var de *DriftError
 	if errors.As(err, &de) {

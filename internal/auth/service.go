@@ -37,6 +37,8 @@ type Store interface {
 	Hit(ctx context.Context, key string, delta int, window time.Duration, now time.Time) (store.Window, error)
 	Peek(ctx context.Context, key string, now time.Time) (store.Window, error)
 	SpendToken(ctx context.Context, hash string, expires, now time.Time) error
+	TokenSpent(ctx context.Context, hash string, now time.Time) (bool, error)
+	BackupCodeUsed(ctx context.Context, userID, hash string) (bool, error)
 
 	TOTPDevice(ctx context.Context, userID string) (store.TOTPDevice, error)
 	SavePendingDevice(ctx context.Context, userID, factorSID string, now time.Time) error

@@ -174,15 +174,19 @@ func (s *Service) ConfirmTOTPEnrollment(ctx context.Context, userID, factorSID, 
 // spendTOTP records an accepted authenticator code for replayWindow; it
 // returns ErrCodeReused when the code was accepted before, atomically.
 func (s *Service) spendTOTP(ctx context.Context, userID, code string) error {
-	h := hex.EncodeToString(s.mac(s.replayKey, "totp\x00"+userID+"\x00"+code))
 	now := s.now()
-	if err := s.st.SpendToken(ctx, "totp:"+h, now.Add(replayWindow), now); err != nil {
+	if err := s.st.SpendToken(ctx, s.totpKey(userID, code), now.Add(replayWindow), now); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return ErrCodeReused
 		}
 		return fmt.Errorf("auth: spend totp: %w", err)
 	}
 	return nil
+}
+
+// totpKey is the spent-token key of an accepted authenticator code.
+func (s *Service) totpKey(userID, code string) string {
+	return "totp:" + hex.EncodeToString(s.mac(s.replayKey, "totp\x00"+userID+"\x00"+code))
 }
 
 // CheckLoginTOTP checks an authenticator code at sign-in, under the per-IP
@@ -210,6 +214,13 @@ func (s *Service) CheckLoginTOTP(ctx context.Context, pa PreAuth, code, ip strin
 		return Account{}, ErrNoDevice
 	}
 	return s.secondFactor(ctx, pa, st.user, func() error {
+		// A code accepted before is said to be so, whatever the provider
+		// (the embedded engine refuses its spent step as merely wrong).
+		if spent, err := s.st.TokenSpent(ctx, s.totpKey(st.user.ID, c), s.now()); err != nil {
+			return fmt.Errorf("auth: totp replay: %w", err)
+		} else if spent {
+			return fmt.Errorf("%w (%w)", ErrCodeReused, ErrWrongCode)
+		}
 		res, err := s.verifier.ChallengeTOTP(ctx, st.user.VerifyIdentity, dev.FactorSID, c)
 		if err != nil {
 			return s.providerErr("challenge", err)
@@ -331,11 +342,16 @@ func (s *Service) CheckLoginBackup(ctx context.Context, pa PreAuth, code string)
 		return Account{}, invalid("code", "Enter one of your backup codes, like k7qm-2x9p-4tvr.")
 	}
 	return s.secondFactor(ctx, pa, st.user, func() error {
-		ok, err := s.st.UseBackupCode(ctx, pa.UserID, s.backupHash(pa.UserID, code), s.now())
+		h := s.backupHash(pa.UserID, code)
+		ok, err := s.st.UseBackupCode(ctx, pa.UserID, h, s.now())
 		if err != nil {
 			return fmt.Errorf("auth: backup code: %w", err)
 		}
 		if !ok {
+			// Still a wrong code for every limit; the sentence says why.
+			if used, err := s.st.BackupCodeUsed(ctx, pa.UserID, h); err == nil && used {
+				return fmt.Errorf("%w (%w)", ErrBackupCodeUsed, ErrWrongCode)
+			}
 			return ErrWrongCode
 		}
 		s.log.Info("backup code used", "user", pa.UserID)

@@ -376,6 +376,24 @@ func TestCounters(t *testing.T) {
 	})
 }
 
+func TestTokenSpent(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, d *DB) {
+		ctx := context.Background()
+		if spent, err := d.TokenSpent(ctx, "h", t0); spent || err != nil {
+			t.Fatalf("before: %v, %v", spent, err)
+		}
+		if err := d.SpendToken(ctx, "h", t0.Add(time.Minute), t0); err != nil {
+			t.Fatal(err)
+		}
+		if spent, err := d.TokenSpent(ctx, "h", t0.Add(59*time.Second)); !spent || err != nil {
+			t.Fatalf("spent: %v, %v", spent, err)
+		}
+		if spent, err := d.TokenSpent(ctx, "h", t0.Add(time.Minute)); spent || err != nil {
+			t.Fatalf("expired: %v, %v", spent, err)
+		}
+	})
+}
+
 func TestSpendToken(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, d *DB) {
 		ctx := context.Background()

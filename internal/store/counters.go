@@ -66,6 +66,18 @@ func (d *DB) SpendToken(ctx context.Context, hash string, expires, now time.Time
 	return nil
 }
 
+// TokenSpent reports whether hash was spent and has not expired, without
+// spending it.
+func (d *DB) TokenSpent(ctx context.Context, hash string, now time.Time) (bool, error) {
+	var n int
+	err := d.queryRow(ctx, d.db, `SELECT COUNT(*) FROM spent_tokens WHERE hash = ? AND expires_at > ?`,
+		hash, ms(now)).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("store: token spent: %w", err)
+	}
+	return n > 0, nil
+}
+
 // SpendOnce is SpendToken for callers that must tell "spent before" from
 // a fault without knowing this package: fresh is false when hash was
 // spent before and has not expired.

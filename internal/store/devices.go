@@ -113,6 +113,17 @@ func (d *DB) UseBackupCode(ctx context.Context, userID, hash string, now time.Ti
 	return n == 1, nil
 }
 
+// BackupCodeUsed reports whether hash is one of the user's codes that was
+// used already (so a refusal can say so).
+func (d *DB) BackupCodeUsed(ctx context.Context, userID, hash string) (bool, error) {
+	var n int
+	if err := d.queryRow(ctx, d.db, `SELECT COUNT(*) FROM backup_codes WHERE user_id = ? AND code_hash = ? AND used_at <> 0`,
+		userID, hash).Scan(&n); err != nil {
+		return false, fmt.Errorf("store: backup code used: %w", err)
+	}
+	return n > 0, nil
+}
+
 // BackupCodesLeft counts the user's unused backup codes.
 func (d *DB) BackupCodesLeft(ctx context.Context, userID string) (int, error) {
 	var n int

@@ -146,3 +146,44 @@ func TestEnrollmentMessageKnowsTheBackupCodes(t *testing.T) {
 		t.Error("asked to create backup codes the account has")
 	}
 }
+
+// The 3rd and 4th wrong code of a sign-in say how many tries are left; the
+// 5th ends it.
+func TestWrongCodesWarnBeforeTheEnd(t *testing.T) {
+	h := newHarness(t)
+	h.member("ada@example.com").post("/logout", nil)
+	c := h.client()
+	expect(t, c.passwordStep("ada@example.com", testPassword, ""), http.StatusSeeOther, "/login/mfa")
+	expect(t, c.post("/login/mfa/sms", nil), http.StatusSeeOther, "/login/mfa/code")
+	wrong := otherCode(h.code(phoneAE164))
+	for i, want := range []string{"", "", "You have 2 tries left", "You have 1 try left"} {
+		r := c.post("/login/mfa/code", url.Values{"code": {wrong}})
+		expect(t, r, http.StatusUnprocessableEntity, "")
+		contains(t, r.body, "That code is not correct.")
+		if want == "" && strings.Contains(r.body, "left before you must sign in again") {
+			t.Errorf("wrong code %d already warns", i+1)
+		} else if want != "" {
+			contains(t, r.body, want)
+		}
+	}
+	expect(t, c.post("/login/mfa/code", url.Values{"code": {wrong}}), http.StatusSeeOther, "/login")
+}
+
+// A code from the app accepted once says so when it comes again, on either
+// backend.
+func TestReusedAuthenticatorCodeSaysSo(t *testing.T) {
+	onEachBackend(t, func(t *testing.T, h *harness) {
+		secret := h.totpMember("ada@example.com")
+		c := h.client()
+		expect(t, c.passwordStep("ada@example.com", testPassword, ""), http.StatusSeeOther, "/login/mfa")
+		code := h.totpCode(secret)
+		expectJSON(t, c.post(pathValidateTOTP, url.Values{"totp_code": {code}}), http.StatusOK)
+		expect(t, c.post("/logout", nil), http.StatusSeeOther, "/login")
+		d := h.client()
+		expect(t, d.passwordStep("ada@example.com", testPassword, ""), http.StatusSeeOther, "/login/mfa")
+		res := expectJSON(t, d.post(pathValidateTOTP, url.Values{"totp_code": {code}}), http.StatusBadRequest)
+		if res["error"] != "That code was already used. Wait for the next code in your app." {
+			t.Errorf("reused code: %v", res)
+		}
+	})
+}

@@ -506,12 +506,18 @@ func TestBackupCodes(t *testing.T) {
 	contains(t, p.get("/account").body, "9 codes left")
 
 	q := h.pendingLogin("ada@example.com", "")
-	expect(t, q.post(pathLoginBackup, url.Values{"code": {codes[0]}}), http.StatusUnprocessableEntity, "")
-	// JSON in, JSON out.
+	r = q.post(pathLoginBackup, url.Values{"code": {codes[0]}})
+	expect(t, r, http.StatusUnprocessableEntity, "")
+	contains(t, r.body, "That backup code was already used.")
+	// JSON in, JSON out. A used code says so; an unknown one is wrong.
 	r = q.mfaPost(pathLoginBackup, "application/json", `{"code":"`+codes[0]+`"}`)
 	res = expectJSON(t, r, http.StatusUnprocessableEntity)
-	if res["error"] != "That code is not correct. Check the code and try again." {
+	if res["error"] != "That backup code was already used. Each code works once: try another one." {
 		t.Errorf("reused code as JSON: %v", res)
+	}
+	res = expectJSON(t, q.mfaPost(pathLoginBackup, "application/json", `{"code":"zzzz-zzzz-zzzz"}`), http.StatusUnprocessableEntity)
+	if !strings.HasPrefix(res["error"].(string), "That code is not correct. Check the code and try again.") {
+		t.Errorf("unknown code as JSON: %v", res)
 	}
 	res = expectJSON(t, q.mfaPost(pathLoginBackup, "application/json", `{"code":"`+codes[1]+`"}`), http.StatusOK)
 	if res["success"] != true || res["redirect_url"] != "/dashboard" {
