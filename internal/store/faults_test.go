@@ -137,7 +137,7 @@ func faultCalls(d *DB) map[string]func(ctx context.Context) error {
 		"Peek":          func(ctx context.Context) error { _, err := d.Peek(ctx, "k", now); return err },
 		"SpendToken":    func(ctx context.Context) error { return d.SpendToken(ctx, "h", now.Add(time.Minute), now) },
 		"Sweep":         func(ctx context.Context) error { return d.Sweep(ctx, now) },
-		"TokenSpent": func(ctx context.Context) error { _, err := d.TokenSpent(ctx, "h", now); return err },
+		"TokenSpent":    func(ctx context.Context) error { _, err := d.TokenSpent(ctx, "h", now); return err },
 		"BackupCodeUsed": func(ctx context.Context) error {
 			_, err := d.BackupCodeUsed(ctx, u.ID, "h")
 			return err
