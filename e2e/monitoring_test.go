@@ -156,12 +156,18 @@ func TestGracefulShutdownFinishesSignInsInFlight(t *testing.T) {
 		})
 	}
 
-	// Signal once several sign-ins are waiting for the hasher: they are in
-	// flight inside the server.
+	// Signal once every sign-in is inside the server: waiting for the
+	// hasher, hashing (one at a time) or answered. A request still in the
+	// kernel's accept queue when the listener closes was never in flight.
+	inside := func() float64 {
+		body := scrape(t, metricsAddr)
+		done := max(sample(body, `gatehouse_http_requests_total{method="POST",route="POST /login",status="303"}`), 0)
+		return sample(body, "gatehouse_password_hash_queue_depth") + done + 1
+	}
 	deadline := time.Now().Add(20 * time.Second)
-	for sample(scrape(t, metricsAddr), "gatehouse_password_hash_queue_depth") < 5 {
+	for inside() < n || sample(scrape(t, metricsAddr), "gatehouse_password_hash_queue_depth") < 5 {
 		if time.Now().After(deadline) {
-			t.Fatal("the sign-ins never queued for the hasher")
+			t.Fatal("the sign-ins never all reached the server with several queued for the hasher")
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
