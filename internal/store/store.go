@@ -44,6 +44,7 @@ type DB struct {
 	// go on in parallel (WAL). On PostgreSQL w is nil and db does both.
 	db        *sql.DB
 	w         *sql.DB
+	stmts     stmtCache // SQLite: prepared statements of db and w
 	dialect   Dialect
 	onClose   func()        // releases what sits under db (the pgx pool); may be nil
 	opTimeout time.Duration // bound of each operation (see opCtx); 0: none
@@ -89,6 +90,7 @@ func (d *DB) Dialect() Dialect { return d.dialect }
 // Close closes the pool (for PostgreSQL both the database/sql handle and the
 // pgx pool under it).
 func (d *DB) Close() error {
+	d.stmts.close()
 	err := d.db.Close()
 	if d.w != nil {
 		err = errors.Join(err, d.w.Close())
@@ -148,20 +150,20 @@ func (d *DB) q(query string) string {
 func (d *DB) exec(ctx context.Context, x querier, query string, args ...any) (sql.Result, error) {
 	octx, cancel := d.opCtx(ctx)
 	defer cancel()
-	res, err := d.route(x, query).ExecContext(octx, d.q(query), args...)
+	res, err := d.on(octx, d.route(x, query), query).ExecContext(octx, d.q(query), args...)
 	return res, noteFault(ctx, err)
 }
 
 func (d *DB) queryRow(ctx context.Context, x querier, query string, args ...any) row {
 	octx, cancel := d.opCtx(ctx)
-	return row{r: d.route(x, query).QueryRowContext(octx, d.q(query), args...), ctx: ctx, cancel: cancel}
+	return row{r: d.on(octx, d.route(x, query), query).QueryRowContext(octx, d.q(query), args...), ctx: ctx, cancel: cancel}
 }
 
 // query returns the rows and the end of their deadline, to call after
 // closing them; rows.Err needs noteFault from the caller.
 func (d *DB) query(ctx context.Context, x querier, query string, args ...any) (*sql.Rows, context.CancelFunc, error) {
 	octx, cancel := d.opCtx(ctx)
-	rows, err := d.route(x, query).QueryContext(octx, d.q(query), args...)
+	rows, err := d.on(octx, d.route(x, query), query).QueryContext(octx, d.q(query), args...)
 	if err != nil {
 		cancel()
 		return nil, nil, noteFault(ctx, err)
