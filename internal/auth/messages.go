@@ -28,6 +28,13 @@ var messages = []struct {
 	{ErrNoDevice, "No authenticator app is set up."},
 	{ErrEnrollmentLocked, "Too many wrong codes. Click Enable to get a new QR code and start again."},
 	{ErrNoAccount, "Your session has ended. Please sign in again."},
+	{ErrLinkInvalid, "This link is invalid, was already used or has expired."},
+	{ErrWrongPassword, "Your current password is not correct."},
+	{ErrStepUpRequired, "For your security, confirm it's you: sign in again, then change your password."},
+	{ErrResetLocked, "Too many wrong codes. This reset has ended: ask for a new link."},
+	{ErrFactorDue, "Confirm it's you with your second factor first."},
+	{ErrFactorNotOffered, "Use one of the ways offered on this page."},
+	{ErrNoFactor, "This account has no second factor yet, so its password can't be reset here. Ask your administrator."},
 }
 
 // Message returns the one sentence to show the user for err.

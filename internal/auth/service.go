@@ -39,6 +39,14 @@ type Store interface {
 	ReplaceBackupCodes(ctx context.Context, userID string, hashes []string, now time.Time) error
 	UseBackupCode(ctx context.Context, userID, hash string, now time.Time) (bool, error)
 	BackupCodesLeft(ctx context.Context, userID string) (int, error)
+
+	CreateEmailToken(ctx context.Context, t store.EmailToken) error
+	EmailToken(ctx context.Context, hash, purpose string, now time.Time) (store.EmailToken, error)
+	UseEmailToken(ctx context.Context, hash, purpose string, now time.Time) (string, error)
+	VerifyEmail(ctx context.Context, hash, purpose string, now time.Time) (string, error)
+	EmailVerifiedAt(ctx context.Context, userID string) (time.Time, error)
+	SetPassword(ctx context.Context, userID, passwordHash string, now time.Time) error
+	ResetPassword(ctx context.Context, userID, hash, purpose, passwordHash string, now time.Time) error
 }
 
 // Captcha checks the token of a solved CAPTCHA.
@@ -68,6 +76,14 @@ type Options struct {
 	Now           func() time.Time
 	Rand          io.Reader
 	Log           *slog.Logger
+
+	// The email channel and recovery (recovery.go). Nil providers do
+	// nothing.
+	Notifier  Notifier
+	Recorder  Recorder
+	Sessions  SessionEnder
+	LinkKey   []byte // HMAC key of emailed link tokens; derived from LimitKey when nil
+	PortalURL string // public URL of the portal, the base of emailed links
 }
 
 // Service is the domain entry point. It is safe for concurrent use.
@@ -85,6 +101,13 @@ type Service struct {
 	now       func() time.Time
 	rand      io.Reader
 	log       *slog.Logger
+
+	notifier Notifier
+	recorder Recorder
+	ender    SessionEnder
+	linkKey  []byte
+	portal   string
+	bg       *background
 }
 
 // New returns a Service.
@@ -122,6 +145,7 @@ func New(o Options) (*Service, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.initRecovery(o)
 	return s, nil
 }
 

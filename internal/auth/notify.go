@@ -1,0 +1,123 @@
+package auth
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"gatehouse/internal/mail"
+)
+
+// Notifier mails a security notice to the owner of an account; the
+// implementation fills in the address (mail.Notifier, over the mail queue).
+// Notify must not block on the mail server.
+type Notifier interface {
+	Notify(ctx context.Context, userID string, n mail.Notice) error
+}
+
+// Recorder writes an account's activity log. Record never fails the step it
+// records: an implementation logs its own errors.
+type Recorder interface {
+	Record(ctx context.Context, userID, event, ip, userAgent string)
+}
+
+// SessionEnder ends sign-ins of an account: sessions and remembered
+// devices. keepToken is the session token of the request that asked, which
+// stays signed in.
+type SessionEnder interface {
+	EndOtherSessions(ctx context.Context, userID, keepToken string) error
+	EndAllSessions(ctx context.Context, userID string) error
+}
+
+// Activity events recorded by this package.
+const (
+	EventPasswordChanged = "password_changed"
+	EventPasswordReset   = "password_reset"
+	EventEmailVerified   = "email_verified"
+)
+
+// The defaults when Options leaves a provider out: nothing is mailed,
+// recorded or ended.
+type (
+	noNotifier     struct{}
+	noRecorder     struct{}
+	noSessionEnder struct{}
+)
+
+func (noNotifier) Notify(context.Context, string, mail.Notice) error      { return nil }
+func (noRecorder) Record(context.Context, string, string, string, string) {}
+func (noSessionEnder) EndOtherSessions(context.Context, string, string) error {
+	return nil
+}
+func (noSessionEnder) EndAllSessions(context.Context, string) error { return nil }
+
+// maxBackground bounds the background steps in flight; more wait for a slot.
+const maxBackground = 64
+
+// backgroundTimeout bounds one background step.
+const backgroundTimeout = time.Minute
+
+// background runs the steps of a request that need not finish before its
+// answer: mails and the lookups behind them. Running them after the answer
+// makes the answer's time independent of whether an account exists.
+type background struct {
+	wg  sync.WaitGroup
+	sem chan struct{}
+}
+
+// initRecovery applies the Options of the email channel and recovery.
+func (s *Service) initRecovery(o Options) {
+	s.notifier, s.recorder, s.ender = o.Notifier, o.Recorder, o.Sessions
+	if s.notifier == nil {
+		s.notifier = noNotifier{}
+	}
+	if s.recorder == nil {
+		s.recorder = noRecorder{}
+	}
+	if s.ender == nil {
+		s.ender = noSessionEnder{}
+	}
+	s.linkKey, s.portal = o.LinkKey, o.PortalURL
+	if s.linkKey == nil {
+		s.linkKey = s.mac(s.limitKey, "link tokens")
+	}
+	s.bg = &background{sem: make(chan struct{}, maxBackground)}
+}
+
+// later runs fn in the background, after the request. Its error is logged
+// under what; it must hold no address, token or code.
+func (s *Service) later(what string, fn func(ctx context.Context) error) {
+	s.bg.wg.Add(1)
+	s.bg.sem <- struct{}{}
+	go func() {
+		defer func() { <-s.bg.sem; s.bg.wg.Done() }()
+		ctx, cancel := context.WithTimeout(context.Background(), backgroundTimeout)
+		defer cancel()
+		if err := fn(ctx); err != nil {
+			s.log.Error("background step failed", "step", what, "err", err)
+		}
+	}()
+}
+
+// Wait blocks until the background steps started so far are done, or ctx
+// ends (then it returns ctx's error). Call it at shutdown before closing the
+// mail queue, and in tests before reading the mail.
+func (s *Service) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { s.bg.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// notify sends the owner of userID the notice n, stamped now, in the
+// background.
+func (s *Service) notify(userID string, n mail.Notice) {
+	n.When = s.now()
+	s.later("notice "+string(n.Kind), func(ctx context.Context) error {
+		return s.notifier.Notify(ctx, userID, n)
+	})
+}
