@@ -58,6 +58,13 @@ var replies = []reply{
 	{auth.ErrMFANotActive, http.StatusForbidden, 0, ""},
 	{auth.ErrNoDevice, http.StatusForbidden, 0, ""},
 	{auth.ErrDeviceExists, http.StatusConflict, 0, ""},
+	{auth.ErrLinkInvalid, http.StatusGone, 0, ""},
+	{auth.ErrWrongPassword, http.StatusUnprocessableEntity, http.StatusBadRequest, "current_password"},
+	{auth.ErrStepUpRequired, http.StatusForbidden, 0, ""},
+	{auth.ErrResetLocked, http.StatusUnprocessableEntity, http.StatusBadRequest, ""},
+	{auth.ErrFactorDue, http.StatusUnprocessableEntity, http.StatusBadRequest, ""},
+	{auth.ErrFactorNotOffered, http.StatusForbidden, 0, ""},
+	{auth.ErrNoFactor, http.StatusForbidden, 0, ""},
 }
 
 // answerFor looks err up; ok is false for errors no input should cause.

@@ -28,6 +28,7 @@ import (
 	"gatehouse/internal/captcha"
 	"gatehouse/internal/fakeclock"
 	"gatehouse/internal/keys"
+	"gatehouse/internal/mail"
 	"gatehouse/internal/password"
 	"gatehouse/internal/store"
 	"gatehouse/internal/store/storetest"
@@ -88,6 +89,7 @@ type harness struct {
 	db      *store.DB
 	auth    *auth.Service
 	sms     *local.MemorySender  // local backend only
+	mail    *mail.MemorySender   // every mail the portal sent
 	emu     *twiliotest.Emulator // twilio backend only
 	clock   *fakeclock.Clock
 	logs    *syncBuffer
@@ -128,6 +130,8 @@ type setup struct {
 	// twilioTimeout bounds every Twilio call (twilio backend); zero means
 	// the adapter's default.
 	twilioTimeout time.Duration
+	sessions      auth.SessionEnder // nil: the default (ends nothing)
+	recorder      auth.Recorder     // nil: the default (records nothing)
 }
 
 // onBackend runs the harness on the named verify backend.
@@ -223,9 +227,19 @@ func newHarness(t *testing.T, opts ...func(*setup)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	mails := &mail.MemorySender{}
+	notifier, err := mail.NewNotifier(mail.NotifierOptions{Sender: mails, Portal: portalURL,
+		Address: func(ctx context.Context, id string) (string, error) {
+			u, err := db.UserByID(ctx, id)
+			return u.Email, err
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	svc, err := auth.New(auth.Options{
 		Store: db, Verifier: fv, Captcha: cpt, Hasher: hasher,
 		LimitKey: ring.Derive(keys.PurposeLimitKey), Now: clk.Now, Log: log,
+		Notifier: notifier, PortalURL: portalURL, Sessions: cfg.sessions, Recorder: cfg.recorder,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -247,9 +261,10 @@ func newHarness(t *testing.T, opts ...func(*setup)) *harness {
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	hs := &harness{t: t, backend: cfg.backend, srv: srv, db: db, auth: svc, sms: sms, emu: emu,
+	hs := &harness{t: t, backend: cfg.backend, srv: srv, db: db, auth: svc, sms: sms, mail: mails, emu: emu,
 		clock: clk, logs: logs, verifier: fv, seen: &seenSet{}}
 	t.Cleanup(hs.noSecretLeaks)
+	t.Cleanup(hs.settle) // before the leak check: background steps log too
 	return hs
 }
 

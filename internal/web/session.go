@@ -22,9 +22,10 @@ const (
 	keyNext        = "next"    // where to go after the second factor
 	keyReg         = "registration"
 	keyPhoneChange = "phone_change"
-	keyTOTPFactor  = "totp_factor" // SID of the authenticator being enrolled
-	keyFlash       = "flash"       // one-shot success message
-	keyFlashError  = "flash_error" // one-shot error message
+	keyTOTPFactor  = "totp_factor"    // SID of the authenticator being enrolled
+	keyFlash       = "flash"          // one-shot success message
+	keyFlashError  = "flash_error"    // one-shot error message
+	keyReset       = "password_reset" // auth.Reset
 )
 
 // stage is how far the visitor of a request has signed in.
