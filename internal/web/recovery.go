@@ -181,11 +181,14 @@ func (s *server) resetCode(w http.ResponseWriter, r *http.Request, rs auth.Reset
 	}
 	next, err := s.auth.CheckResetCode(ctx, rs, f.get("code"), f.get("backup_code"), ipOf(ctx))
 	if err != nil {
-		page := "password_reset"
-		if rs.CodeSent && f.get("backup_code") == "" {
-			page = "password_reset_code"
+		at := s.resetStep(r, rs, "password_reset")
+		switch {
+		case f.get("backup_code") != "":
+			at.field = "backup_code"
+		case rs.CodeSent:
+			at.page = "password_reset_code"
 		}
-		s.resetFail(w, r, err, s.resetStep(r, rs, page))
+		s.resetFail(w, r, err, at)
 		return
 	}
 	if err := s.sessions.RenewToken(ctx); err != nil {
