@@ -50,6 +50,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if cfg.Verify == "local" && cfg.SMSOutbox != "off" {
 		a.log.Info("SMS codes are written to the console and the outbox", "outbox", cfg.SMSOutbox)
 	}
+	if cfg.Mail.SMTP != nil {
+		a.log.Info("mail goes to the SMTP server", "server", cfg.Mail.SMTP)
+	} else if cfg.Mail.Outbox != "off" {
+		a.log.Info("mail is written to the outbox", "outbox", cfg.Mail.Outbox, "console", cfg.Mail.Console)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -63,6 +68,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	// No request can queue a mail now: deliver what is queued.
+	_ = a.closeMail(shutCtx)
 	return nil
 }
 

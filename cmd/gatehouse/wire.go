@@ -17,6 +17,7 @@ import (
 	"gatehouse/internal/captcha"
 	"gatehouse/internal/config"
 	"gatehouse/internal/keys"
+	"gatehouse/internal/mail"
 	"gatehouse/internal/password"
 	"gatehouse/internal/store"
 	"gatehouse/internal/verify"
@@ -33,6 +34,7 @@ type app struct {
 	auth    *auth.Service
 	captcha captcha.Captcha
 	pow     *captcha.PoW
+	mail    *mail.Queue
 	closers []io.Closer
 }
 
@@ -84,10 +86,16 @@ func build(ctx context.Context, cfg config.Config, stderr io.Writer) (*app, erro
 		a.Close()
 		return nil, err
 	}
+	notifier, err := a.mailer(stderr)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
 	a.auth, err = auth.New(auth.Options{
 		Store: db, Verifier: v, Captcha: a.captcha, Hasher: hasher,
 		LimitKey: ring.Derive(keys.PurposeLimitKey), BackupKey: ring.Derive(keys.PurposeBackupCode),
 		ReplayKey: ring.Derive(keys.PurposeReplay), Issuer: cfg.Issuer, DefaultRegion: cfg.DefaultRegion, Log: a.log,
+		Notifier: notifier, LinkKey: ring.Derive(keys.PurposeLinkToken), PortalURL: cfg.BaseURL.String(),
 	})
 	if err != nil {
 		a.Close()
