@@ -206,7 +206,10 @@ func TestRecoveryJourney(t *testing.T) {
 	// log line holds one.
 	for _, m := range p.mails(t) {
 		for _, l := range m.Links {
-			tok := l[strings.Index(l, "token=")+len("token="):]
+			_, tok, ok := strings.Cut(l, "?token=")
+			if !ok {
+				continue // the portal's address, offered where to act
+			}
 			for _, line := range strings.Split(p.logs.String(), "\n") {
 				if strings.HasPrefix(line, "time=") && strings.Contains(line, tok) {
 					t.Errorf("a link token is in the log line %q", line)
