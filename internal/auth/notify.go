@@ -61,8 +61,28 @@ const backgroundTimeout = time.Minute
 // answer: mails and the lookups behind them. Running them after the answer
 // makes the answer's time independent of whether an account exists.
 type background struct {
-	wg  sync.WaitGroup
-	sem chan struct{}
+	sem  chan struct{} // a slot per step in flight
+	mu   sync.Mutex
+	n    int           // steps started and not done
+	idle chan struct{} // closed while n is 0
+}
+
+// start counts a step in; done counts it out.
+func (b *background) start() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.n == 0 {
+		b.idle = make(chan struct{})
+	}
+	b.n++
+}
+
+func (b *background) done() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.n--; b.n == 0 {
+		close(b.idle)
+	}
 }
 
 // initRecovery applies the Options of the email channel and recovery.
@@ -81,16 +101,17 @@ func (s *Service) initRecovery(o Options) {
 	if s.linkKey == nil {
 		s.linkKey = s.mac(s.limitKey, "link tokens")
 	}
-	s.bg = &background{sem: make(chan struct{}, maxBackground)}
+	s.bg = &background{sem: make(chan struct{}, maxBackground), idle: make(chan struct{})}
+	close(s.bg.idle)
 }
 
 // later runs fn in the background, after the request. Its error is logged
 // under what; it must hold no address, token or code.
 func (s *Service) later(what string, fn func(ctx context.Context) error) {
-	s.bg.wg.Add(1)
+	s.bg.start()
 	s.bg.sem <- struct{}{}
 	go func() {
-		defer func() { <-s.bg.sem; s.bg.wg.Done() }()
+		defer func() { <-s.bg.sem; s.bg.done() }()
 		ctx, cancel := context.WithTimeout(context.Background(), backgroundTimeout)
 		defer cancel()
 		if err := fn(ctx); err != nil {
@@ -99,14 +120,15 @@ func (s *Service) later(what string, fn func(ctx context.Context) error) {
 	}()
 }
 
-// Wait blocks until the background steps started so far are done, or ctx
-// ends (then it returns ctx's error). Call it at shutdown before closing the
+// Wait blocks until no background step is running, or ctx ends (then it
+// returns ctx's error). Call it at shutdown before closing the
 // mail queue, and in tests before reading the mail.
 func (s *Service) Wait(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() { s.bg.wg.Wait(); close(done) }()
+	s.bg.mu.Lock()
+	idle := s.bg.idle
+	s.bg.mu.Unlock()
 	select {
-	case <-done:
+	case <-idle:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"gatehouse/internal/auth"
 	"gatehouse/internal/mail"
 )
 
@@ -378,4 +380,24 @@ func TestVerifyEmail(t *testing.T) {
 		expect(t, h.client().get(first), http.StatusGone, "")
 		expect(t, h.client().get(h.link("bob@example.com", mail.NoticeVerifyEmail)), http.StatusOK, "")
 	})
+}
+
+// TestResetNeedsASecondFactor: an account imported without one (MFA off)
+// cannot be reset by its mailbox alone.
+func TestResetNeedsASecondFactor(t *testing.T) {
+	h := newHarness(t)
+	if _, err := h.auth.CreateUser(context.Background(), auth.CreateUserInput{Email: "ada@example.com",
+		FirstName: "Ada", LastName: "Lovelace", Password: testPassword, Phone: phoneA}); err != nil {
+		t.Fatal(err)
+	}
+	c := h.client()
+	c.forgot("ada@example.com")
+	r := c.get(h.link("ada@example.com", mail.NoticeResetLink))
+	expect(t, r, http.StatusForbidden, "")
+	contains(t, r.body, "This account has no second factor yet, so its password can't be reset here.")
+	expect(t, c.post("/password/reset/sms", nil), http.StatusSeeOther, "/password/reset")
+	expect(t, c.post("/password/reset/new", url.Values{"password": {newPassword}}), http.StatusSeeOther, "/password/reset")
+	if h.canSignIn("ada@example.com", newPassword) {
+		t.Fatal("reset without a second factor")
+	}
 }
