@@ -90,6 +90,7 @@ func (s *Service) initRecovery(o Options) {
 	s.notifier, s.recorder, s.ender = o.Notifier, o.Recorder, o.Sessions
 	if s.notifier == nil {
 		s.notifier = noNotifier{}
+		s.mailless = true
 	}
 	if s.recorder == nil {
 		s.recorder = noRecorder{}
@@ -106,8 +107,12 @@ func (s *Service) initRecovery(o Options) {
 }
 
 // later runs fn in the background, after the request. Its error is logged
-// under what; it must hold no address, token or code.
+// under what; it must hold no address, token or code. Without a Notifier
+// every background step is a mail nobody would get, so none runs.
 func (s *Service) later(what string, fn func(ctx context.Context) error) {
+	if s.mailless {
+		return
+	}
 	s.bg.start()
 	s.bg.sem <- struct{}{}
 	go func() {

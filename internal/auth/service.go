@@ -108,6 +108,7 @@ type Service struct {
 	linkKey  []byte
 	portal   string
 	bg       *background
+	mailless bool // no Notifier: nothing is mailed (notify.go)
 }
 
 // New returns a Service.
