@@ -76,6 +76,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if cfg.Verify == "local" && cfg.SMSOutbox != "off" {
 		a.log.Info("SMS codes are written to the console and the outbox", "outbox", cfg.SMSOutbox)
 	}
+	if cfg.Mail.SMTP != nil {
+		a.log.Info("mail goes to the SMTP server", "server", cfg.Mail.SMTP)
+	} else if cfg.Mail.Outbox != "off" {
+		a.log.Info("mail is written to the outbox", "outbox", cfg.Mail.Outbox, "console", cfg.Mail.Console)
+	}
 	go func() { errc <- fmt.Errorf("serve: %w", srv.Serve(ln)) }()
 	var failed error
 	select {

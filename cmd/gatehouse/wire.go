@@ -18,6 +18,7 @@ import (
 	"gatehouse/internal/captcha"
 	"gatehouse/internal/config"
 	"gatehouse/internal/keys"
+	"gatehouse/internal/mail"
 	"gatehouse/internal/metrics"
 	"gatehouse/internal/password"
 	"gatehouse/internal/store"
@@ -36,6 +37,7 @@ type app struct {
 	captcha captcha.Captcha
 	pow     *captcha.PoW
 	metrics *metrics.Metrics
+	mail    *mail.Queue
 	closers []io.Closer
 	once    sync.Once
 }
@@ -53,13 +55,15 @@ func (a *app) Close() {
 // closeSteps are the last steps of a graceful shutdown, after the servers
 // and workers have stopped: the outboxes flush, then the database closes.
 // The SMS outbox writes and syncs each message before the send returns, so
-// it has nothing left to flush; a queue that delivers later (mail) adds its
-// Close here, before the database.
+// it has nothing left to flush; the mail queue delivers what it holds.
 func (a *app) closeSteps() []step {
-	return []step{{"database", func(context.Context) error {
-		a.Close()
-		return nil
-	}}}
+	return []step{
+		{"mail", a.closeMail},
+		{"database", func(context.Context) error {
+			a.Close()
+			return nil
+		}},
+	}
 }
 
 // complete reports whether everything the portal needs was built, for
@@ -119,6 +123,11 @@ func build(ctx context.Context, cfg config.Config, stderr io.Writer) (*app, erro
 		return nil, err
 	}
 	hasher = hasher.WithObserver(a.metrics)
+	notifier, err := a.mailer(stderr)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
 	a.auth, err = auth.New(auth.Options{
 		Store: db, Verifier: v, Captcha: a.captcha, Hasher: hasher, Texter: texter,
 		LimitKey: ring.Derive(keys.PurposeLimitKey), BackupKey: ring.Derive(keys.PurposeBackupCode),
@@ -127,6 +136,7 @@ func build(ctx context.Context, cfg config.Config, stderr io.Writer) (*app, erro
 		SMSCountries: cfg.Safety.SMSCountries,
 		Limits: auth.Limits{LockoutMax: cfg.Safety.LockoutMax, StepUpWindow: cfg.Safety.StepUpWindow,
 			SMSHourlyBudget: cfg.Safety.SMSHourlyBudget},
+		Notifier: notifier, LinkKey: ring.Derive(keys.PurposeLinkToken), PortalURL: cfg.BaseURL.String(),
 	})
 	if err != nil {
 		a.Close()

@@ -40,6 +40,26 @@ var (
 	ErrLimited = errors.New("auth: too many requests")
 )
 
+// Errors of the email channel, password change and recovery.
+var (
+	// ErrLinkInvalid: an emailed link that is unknown, used or expired.
+	ErrLinkInvalid = errors.New("auth: link invalid, used or expired")
+	// ErrWrongPassword: the current password given to change it is wrong.
+	ErrWrongPassword = errors.New("auth: current password wrong")
+	// ErrResetLocked: too many wrong codes in one password reset; its link
+	// no longer works.
+	ErrResetLocked = errors.New("auth: too many wrong codes in one reset")
+	// ErrFactorDue: the reset's second factor has not been passed yet.
+	ErrFactorDue = errors.New("auth: reset factor not passed")
+	// ErrFactorNotOffered: the reset was asked for a second factor the
+	// account cannot use for it (SMS when an authenticator is set up, a
+	// backup code when none is left).
+	ErrFactorNotOffered = errors.New("auth: factor not offered for this reset")
+	// ErrNoFactor: the account has no second factor, so no reset can
+	// prove it is the owner.
+	ErrNoFactor = errors.New("auth: account has no second factor")
+)
+
 // Ends reports whether err ends the flow it happened in (a sign-in, a
 // registration, a phone change): its state is dropped and the person starts
 // again from the flow's first page.

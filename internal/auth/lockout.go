@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"gatehouse/internal/mail"
 	"net/netip"
 	"time"
 
@@ -20,18 +21,6 @@ import (
 // failures (every factor counts) make the account wait LockDuration and
 // its owner is told. Every wait ends, attempts refused during a wait are
 // not counted, and Unlock clears both.
-
-// Notifier hears about security events the account's owner should know
-// of. The activity log implements it; the default does nothing.
-type Notifier interface {
-	// AccountLocked is called once when an account starts to wait after
-	// too many failures from everywhere.
-	AccountLocked(ctx context.Context, userID string, until time.Time)
-}
-
-type noNotifier struct{}
-
-func (noNotifier) AccountLocked(context.Context, string, time.Time) {}
 
 // network returns the key of the client network of ip: the IPv4 address or
 // the IPv6 /64 (package netaddr). A value that is no address is its own key.
@@ -110,7 +99,7 @@ func (s *Service) lock(ctx context.Context, userID string) {
 		return
 	}
 	s.log.Warn("account waits after repeated failures from every network", "user", userID, "until", until)
-	s.notify.AccountLocked(ctx, userID, until)
+	s.notify(userID, mail.Notice{Kind: mail.NoticeAccountWaiting, When: s.now(), Until: until})
 	s.obs.Lockout()
 	s.record(ctx, userID, EventWaiting, "")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"gatehouse/internal/mail"
 	"sync"
 	"testing"
 	"time"
@@ -16,10 +17,13 @@ type countingNotifier struct {
 	locks []string
 }
 
-func (n *countingNotifier) AccountLocked(_ context.Context, userID string, _ time.Time) {
+func (n *countingNotifier) Notify(_ context.Context, userID string, m mail.Notice) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.locks = append(n.locks, userID)
+	if m.Kind == mail.NoticeAccountWaiting && !m.Until.IsZero() {
+		n.locks = append(n.locks, userID)
+	}
+	return nil
 }
 
 func loginFrom(email, pw, ip string) LoginInput {
@@ -100,12 +104,15 @@ func TestStrangerCannotLockOwner(t *testing.T) {
 func TestAccountWideCap(t *testing.T) {
 	f := newFixture(t)
 	n := &countingNotifier{}
-	f.svc.notify = n
+	f.svc.notifier, f.svc.mailless = n, false
 	u := f.register(t, "ada@example.com", "2015550123")
 	for i := range 100 {
 		if _, err := f.svc.Login(ctx, loginFrom("ada@example.com", "wrong", fmt.Sprintf("10.0.%d.1", i/5))); !errors.Is(err, ErrInvalidCredentials) {
 			t.Fatalf("failure %d: %v", i+1, err)
 		}
+	}
+	if err := f.svc.Wait(ctx); err != nil { // the notice goes out after the answer
+		t.Fatal(err)
 	}
 	if len(n.locks) != 1 || n.locks[0] != u.ID {
 		t.Fatalf("notifier heard %v", n.locks)

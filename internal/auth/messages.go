@@ -36,6 +36,12 @@ var messages = []struct {
 	{ErrNoAccount, "Your session has ended. Please sign in again."},
 	{ErrNoSession, "That session has already ended."},
 	{ErrNoRememberedDevice, "That device is already forgotten."},
+	{ErrLinkInvalid, "This link is invalid, was already used or has expired."},
+	{ErrWrongPassword, "Your current password is not correct."},
+	{ErrResetLocked, "Too many wrong codes. This reset has ended: ask for a new link."},
+	{ErrFactorDue, "Confirm it's you with your second factor first."},
+	{ErrFactorNotOffered, "Use one of the ways offered on this page."},
+	{ErrNoFactor, "This account has no second factor yet, so its password can't be reset here. Ask your administrator."},
 }
 
 // Message returns the one sentence to show the user for err.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"gatehouse/internal/mail"
 	"gatehouse/internal/password"
 	"gatehouse/internal/store"
 	"gatehouse/internal/verify"
@@ -22,6 +23,12 @@ type Registration struct {
 	Phone        string // E.164, set by the credentials step
 	CodeSent     bool
 	StartedAt    time.Time
+	// Where it started, for the mails it causes.
+	IP, UserAgent string
+	// Notified: the email already has an account, whose owner was told of
+	// this attempt; the registration goes on as any other but creates
+	// nothing (see RegisterStart).
+	Notified bool
 }
 
 // Stage reports how far the registration got: 1 details given, 2 code sent.
@@ -37,7 +44,7 @@ func (r Registration) Stage() int {
 
 // RegisterInput is the first registration step.
 type RegisterInput struct {
-	FirstName, LastName, Email, Captcha, IP string
+	FirstName, LastName, Email, Captcha, IP, UserAgent string
 }
 
 func (s *Service) regAlive(r Registration) error {
@@ -47,8 +54,11 @@ func (s *Service) regAlive(r Registration) error {
 	return nil
 }
 
-// RegisterStart checks the details and the CAPTCHA and refuses an email that
-// already has an account.
+// RegisterStart checks the details and the CAPTCHA. An email that already
+// has an account is not refused, which would tell anyone which addresses
+// have accounts: the registration goes on exactly as for a new address, its
+// owner is mailed a NoticeRegisterAttempt, and the last step creates
+// nothing (RegisterVerify).
 func (s *Service) RegisterStart(ctx context.Context, in RegisterInput) (Registration, error) {
 	first, fm := checkName(in.FirstName, "first name")
 	last, lm := checkName(in.LastName, "last name")
@@ -74,14 +84,17 @@ func (s *Service) RegisterStart(ctx context.Context, in RegisterInput) (Registra
 	if err != nil {
 		return Registration{}, fmt.Errorf("auth: register: %w", err)
 	}
+	r := Registration{FirstName: first, LastName: last, Email: email, StartedAt: s.now(), IP: in.IP, UserAgent: in.UserAgent}
 	if taken {
-		return Registration{}, ErrEmailTaken
+		s.registerAttempt(r)
+		r.Notified = true
 	}
 	id, err := s.randomID(16)
 	if err != nil {
 		return Registration{}, err
 	}
-	return Registration{ID: id, FirstName: first, LastName: last, Email: email, StartedAt: s.now()}, nil
+	r.ID = id
+	return r, nil
 }
 
 // RegisterCredentials sets the password and phone number and sends the
@@ -131,7 +144,11 @@ func (r Registration) target(phone string) verify.Target {
 }
 
 // RegisterVerify checks the code and, when the provider approves it, creates
-// the account with the phone verified and the MFA flag on.
+// the account with the phone verified and the MFA flag on, and mails it a
+// link that verifies the address. When the email has an account already
+// (from the start, or registered meanwhile), nothing is created, the
+// owner is told, and the answer is the same as for a success with a zero
+// Account: the caller cannot and must not tell the two apart.
 func (s *Service) RegisterVerify(ctx context.Context, r Registration, code string) (Account, error) {
 	if err := s.regAlive(r); err != nil {
 		return Account{}, err
@@ -150,10 +167,18 @@ func (s *Service) RegisterVerify(ctx context.Context, r Registration, code strin
 		Email: r.Email, FirstName: r.FirstName, LastName: r.LastName,
 		PasswordHash: r.PasswordHash, Phone: r.Phone, MFAEnabled: true,
 	})
+	if errors.Is(err, ErrEmailTaken) {
+		if !r.Notified {
+			s.registerAttempt(r)
+		}
+		s.log.Info("registration for an address with an account ended; nothing created")
+		return Account{}, nil
+	}
 	if err != nil {
 		return Account{}, err
 	}
 	s.log.Info("account created", "user", u.ID)
+	s.sendVerification(u.ID, r.IP, r.UserAgent)
 	return accountOf(u), nil
 }
 
@@ -229,4 +254,17 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (Account, 
 		return Account{}, err
 	}
 	return accountOf(u), nil
+}
+
+// registerAttempt tells the owner of r's email, in the background, that
+// someone tried to register it again.
+func (s *Service) registerAttempt(r Registration) {
+	now := s.now()
+	s.later("register attempt notice", func(ctx context.Context) error {
+		u, err := s.st.UserByEmail(ctx, r.Email)
+		if err != nil {
+			return fmt.Errorf("auth: register attempt: %w", err)
+		}
+		return s.notifier.Notify(ctx, u.ID, mail.Notice{Kind: mail.NoticeRegisterAttempt, When: now, IP: r.IP, Browser: r.UserAgent})
+	})
 }

@@ -47,6 +47,14 @@ type Store interface {
 	ReplaceBackupCodes(ctx context.Context, userID string, hashes []string, now time.Time) error
 	UseBackupCode(ctx context.Context, userID, hash string, now time.Time) (bool, error)
 	BackupCodesLeft(ctx context.Context, userID string) (int, error)
+
+	CreateEmailToken(ctx context.Context, t store.EmailToken) error
+	EmailToken(ctx context.Context, hash, purpose string, now time.Time) (store.EmailToken, error)
+	UseEmailToken(ctx context.Context, hash, purpose string, now time.Time) (string, error)
+	VerifyEmail(ctx context.Context, hash, purpose string, now time.Time) (string, error)
+	EmailVerifiedAt(ctx context.Context, userID string) (time.Time, error)
+	SetPassword(ctx context.Context, userID, passwordHash string, now time.Time) error
+	ResetPassword(ctx context.Context, userID, hash, purpose, passwordHash string, now time.Time) error
 }
 
 // Captcha checks the token of a solved CAPTCHA.
@@ -75,8 +83,6 @@ type Options struct {
 	// SMSCountries are the countries codes may go to (ISO 3166 alpha-2, or
 	// phone.AllCountries); nil means DefaultRegion alone.
 	SMSCountries []string
-	// Notifier hears of accounts that start to wait; nil: nobody.
-	Notifier Notifier
 	// Texter sends the notice to an old phone number; nil: the notice is
 	// logged as skipped.
 	Texter   verify.Texter
@@ -92,6 +98,12 @@ type Options struct {
 	Devices  DeviceStore
 	Sessions SessionStore
 	Admin    AdminStore
+
+	// The email channel (notify.go): Notifier mails the owner a notice of
+	// every security event; nil: nothing is mailed.
+	Notifier  Notifier
+	LinkKey   []byte // HMAC key of emailed link tokens; derived from LimitKey when nil
+	PortalURL string // public URL of the portal, the base of emailed links
 }
 
 // Service is the domain entry point. It is safe for concurrent use.
@@ -106,7 +118,6 @@ type Service struct {
 	issuer    string
 	region    string
 	countries []string
-	notify    Notifier
 	texter    verify.Texter
 	lim       Limits
 	now       func() time.Time
@@ -119,6 +130,12 @@ type Service struct {
 	devices       DeviceStore
 	sessions      SessionStore
 	admin         AdminStore
+
+	notifier Notifier
+	linkKey  []byte
+	portal   string
+	bg       *background
+	mailless bool // no Notifier: nothing is mailed (notify.go)
 }
 
 // New returns a Service.
@@ -147,12 +164,9 @@ func New(o Options) (*Service, error) {
 	if s.region == "" {
 		s.region = "US"
 	}
-	s.countries, s.notify, s.texter = o.SMSCountries, o.Notifier, o.Texter
+	s.countries, s.texter = o.SMSCountries, o.Texter
 	if s.countries == nil {
 		s.countries = []string{s.region}
-	}
-	if s.notify == nil {
-		s.notify = noNotifier{}
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -167,6 +181,7 @@ func New(o Options) (*Service, error) {
 		s.obs = nopObserver{}
 	}
 	s.extras(o)
+	s.initRecovery(o)
 	return s, nil
 }
 

@@ -48,6 +48,7 @@ type Config struct {
 
 	Twilio Twilio
 	Safety Safety
+	Mail   Mail // GATEHOUSE_SMTP_URL, GATEHOUSE_MAIL_* (mail.go)
 }
 
 // Twilio holds the Twilio Verify settings.
@@ -101,6 +102,10 @@ var Vars = []Var{
 	{"TWILIO_API_KEY_SID", "", "Twilio API key SID (SK…)"},
 	{"TWILIO_API_KEY_SECRET", "", "Twilio API key secret"},
 	{"TWILIO_VERIFY_SERVICE_SID", "", "Twilio Verify service SID (VA…)"},
+	{"GATEHOUSE_SMTP_URL", "", "SMTP server for mail, smtp://user:password@host:587 or smtps://…; unset: the outbox"},
+	{"GATEHOUSE_MAIL_FROM", "", "sender address of mail, required with GATEHOUSE_SMTP_URL"},
+	{"GATEHOUSE_MAIL_OUTBOX", "<data dir>/mail-outbox.jsonl", "without SMTP: JSON Lines file of sent mail; off to disable"},
+	{"GATEHOUSE_MAIL_CONSOLE", "true", "without SMTP: print each mail on stderr"},
 }
 
 // Load reads the configuration from getenv and the flags in args (flags win),
@@ -261,6 +266,9 @@ func Load(getenv func(string) string, args []string) (Config, error) {
 	default:
 		bad("GATEHOUSE_VERIFY", "must be local or twilio, got %q", c.Verify)
 	}
+	var mailErrs []error
+	c.Mail, mailErrs = loadMail(env, c.DataDir)
+	errs = append(errs, mailErrs...)
 	if len(errs) > 0 {
 		return c, fmt.Errorf("config: %w", errors.Join(errs...))
 	}

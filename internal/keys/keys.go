@@ -18,6 +18,7 @@ const (
 	PurposeBackupCode  = "gatehouse backup code v1"  // backup code hashes
 	PurposeReplay      = "gatehouse totp replay v1"  // hashes of accepted TOTP codes
 	PurposeLimitKey    = "gatehouse limit key v1"    // hashes of phone numbers and IPs in counter keys
+	PurposeLinkToken   = "gatehouse link token v1"   // hashes of emailed link tokens
 )
 
 // Ring holds the master key and derives subkeys from it.

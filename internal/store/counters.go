@@ -89,7 +89,7 @@ func (d *DB) SpendOnce(ctx context.Context, hash string, expires, now time.Time)
 	return err == nil, err
 }
 
-// Sweep deletes expired counters, spent tokens, sessions and the embedded
+// Sweep deletes expired counters, spent tokens, sessions, email links and the embedded
 // verify engine's expired verifications and factors. It runs in the
 // background, so its statements are not bounded like a request's.
 func (d *DB) Sweep(ctx context.Context, now time.Time) error {
@@ -100,6 +100,7 @@ func (d *DB) Sweep(ctx context.Context, now time.Time) error {
 		`DELETE FROM sessions WHERE expiry <= ?`,
 		`DELETE FROM remembered_devices WHERE expires_at <= ?`,
 		`DELETE FROM login_throttle WHERE expires_at <= ?`,
+		`DELETE FROM email_tokens WHERE expires_at <= ?`,
 	} {
 		if _, err := d.exec(ctx, d.db, q, ms(now)); err != nil {
 			return fmt.Errorf("store: sweep: %w", err)

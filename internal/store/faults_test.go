@@ -179,6 +179,15 @@ func faultCalls(d *DB) map[string]func(ctx context.Context) error {
 		"FailTOTP":         func(ctx context.Context) error { return d.FailTOTP(ctx, a) },
 		"DeleteTOTPFactor": func(ctx context.Context) error { return d.DeleteTOTPFactor(ctx, "id", "YF1") },
 		"SweepVerifyLocal": func(ctx context.Context) error { return d.SweepVerifyLocal(ctx, now) },
+		"CreateEmailToken": func(ctx context.Context) error {
+			return d.CreateEmailToken(ctx, EmailToken{Hash: "h", UserID: u.ID, Purpose: "reset", CreatedAt: now, ExpiresAt: now.Add(time.Hour)})
+		},
+		"EmailToken":       func(ctx context.Context) error { _, err := d.EmailToken(ctx, "h", "reset", now); return err },
+		"UseEmailToken":    func(ctx context.Context) error { _, err := d.UseEmailToken(ctx, "h", "reset", now); return err },
+		"VerifyEmail":      func(ctx context.Context) error { _, err := d.VerifyEmail(ctx, "h", "verify_email", now); return err },
+		"EmailVerifiedAt":  func(ctx context.Context) error { _, err := d.EmailVerifiedAt(ctx, u.ID); return err },
+		"SetPassword":      func(ctx context.Context) error { return d.SetPassword(ctx, u.ID, "hash", now) },
+		"ResetPassword":    func(ctx context.Context) error { return d.ResetPassword(ctx, u.ID, "h", "reset", "hash", now) },
 		"Sessions.FindCtx": func(ctx context.Context) error { _, _, err := s.FindCtx(ctx, "tok"); return err },
 		"Sessions.CommitCtx": func(ctx context.Context) error {
 			return s.CommitCtx(ctx, "tok", []byte("data"), now.Add(time.Hour))

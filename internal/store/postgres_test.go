@@ -40,8 +40,8 @@ func TestPostgresMigrateConcurrently(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != len(files) || distinct != len(files) {
-		t.Fatalf("schema_migrations holds %d rows (%d versions), want %d", n, distinct, len(files))
+	if want := len(files); n != want || distinct != want {
+		t.Fatalf("schema_migrations holds %d rows (%d versions), want %d", n, distinct, want)
 	}
 	// The lock is free again (another package's tests may hold it briefly).
 	deadline := time.Now().Add(10 * time.Second)

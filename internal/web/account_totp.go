@@ -57,6 +57,9 @@ func (s *server) accountView(ctx context.Context, v visitor, title string) (*vie
 	if vw.MFA, err = s.auth.Status(ctx, v.userID); err != nil {
 		return nil, err
 	}
+	if vw.EmailUnverified, err = s.emailUnverified(ctx, v.userID); err != nil {
+		return nil, err
+	}
 	vw.Scripts = mfaScripts
 	return vw, nil
 }

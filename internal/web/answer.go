@@ -63,6 +63,12 @@ var replies = []reply{
 	{auth.ErrDeviceExists, http.StatusConflict, 0, "", ""},
 	{auth.ErrNoSession, http.StatusNotFound, 0, "", ""},
 	{auth.ErrNoRememberedDevice, http.StatusNotFound, 0, "", ""},
+	{auth.ErrLinkInvalid, http.StatusGone, 0, "", ""},
+	{auth.ErrWrongPassword, http.StatusUnprocessableEntity, http.StatusBadRequest, "current_password", ""},
+	{auth.ErrResetLocked, http.StatusUnprocessableEntity, http.StatusBadRequest, "", ""},
+	{auth.ErrFactorDue, http.StatusUnprocessableEntity, http.StatusBadRequest, "", ""},
+	{auth.ErrFactorNotOffered, http.StatusForbidden, 0, "", ""},
+	{auth.ErrNoFactor, http.StatusForbidden, 0, "", ""},
 }
 
 // answerFor looks err up; ok is false for errors no input should cause.

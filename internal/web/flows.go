@@ -17,6 +17,8 @@ const (
 // them (see flow in answer.go).
 type flows struct {
 	login, registration, registrationEnd, phone, enrollment *flow
+	// reset is a password reset by emailed link (recovery.go).
+	reset *flow
 	// member is the signed-in state itself: it ends when the account is
 	// gone (deleted while signed in).
 	member *flow
@@ -44,6 +46,12 @@ func (s *server) newFlows() flows {
 		member: &flow{
 			start: "/login", drop: s.endSignIn, endJSON: "redirect_url",
 			ends: func(err error) bool { return errors.Is(err, auth.ErrNoAccount) },
+		},
+		reset: &flow{
+			start: "/password/forgot", drop: func(ctx context.Context) { s.sessions.Remove(ctx, keyReset) },
+			ends: func(error) bool { return false }, // resetFail ends it, with a page
+			back: map[error]string{auth.ErrNoCodeSent: "/password/reset", auth.ErrFactorDue: "/password/reset",
+				auth.ErrFactorNotOffered: "/password/reset"},
 		},
 		enrollment: &flow{
 			start: "/account", drop: func(ctx context.Context) { s.sessions.Remove(ctx, keyTOTPFactor) },

@@ -29,6 +29,7 @@ import (
 	"gatehouse/internal/captcha"
 	"gatehouse/internal/fakeclock"
 	"gatehouse/internal/keys"
+	"gatehouse/internal/mail"
 	"gatehouse/internal/password"
 	"gatehouse/internal/store"
 	"gatehouse/internal/store/storetest"
@@ -89,6 +90,7 @@ type harness struct {
 	db      *store.DB
 	auth    *auth.Service
 	sms     *local.MemorySender  // local backend only
+	mail    *mail.MemorySender   // every mail the portal sent
 	emu     *twiliotest.Emulator // twilio backend only
 	clock   *fakeclock.Clock
 	logs    *syncBuffer
@@ -251,9 +253,19 @@ func newHarness(t *testing.T, opts ...func(*setup)) *harness {
 		t.Fatal(err)
 	}
 	texter, _ := eng.(verify.Texter)
+	mails := &mail.MemorySender{}
+	notifier, err := mail.NewNotifier(mail.NotifierOptions{Sender: mails, Portal: mailBase,
+		Address: func(ctx context.Context, id string) (string, error) {
+			u, err := db.UserByID(ctx, id)
+			return u.Email, err
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	svc, err := auth.New(auth.Options{
 		Store: db, Verifier: fv, Captcha: cpt, Hasher: hasher, Texter: texter, Limits: cfg.limits,
 		LimitKey: ring.Derive(keys.PurposeLimitKey), Now: clk.Now, Log: log,
+		Notifier: notifier, PortalURL: mailBase,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -275,9 +287,10 @@ func newHarness(t *testing.T, opts ...func(*setup)) *harness {
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	hs := &harness{t: t, backend: cfg.backend, srv: srv, db: db, auth: svc, sms: sms, emu: emu,
+	hs := &harness{t: t, backend: cfg.backend, srv: srv, db: db, auth: svc, sms: sms, mail: mails, emu: emu,
 		clock: clk, logs: logs, verifier: fv, seen: &seenSet{}}
 	t.Cleanup(hs.noSecretLeaks)
+	t.Cleanup(hs.settle) // before the leak check: background steps log too
 	return hs
 }
 

@@ -3,6 +3,7 @@ package web_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -15,6 +16,9 @@ type seenSet struct {
 	mu      sync.Mutex
 	secrets []string
 	urls    []string
+	// links are the tokens of emailed links: never in a log line, and in
+	// no URL but their own link's.
+	links []string
 }
 
 // record notes the secrets and URLs of one exchange.
@@ -62,6 +66,16 @@ func (h *harness) noSecretLeaks() {
 			}
 		}
 	}
+	for _, tok := range s.links {
+		if strings.Contains(logs, tok) {
+			h.t.Errorf("a link token leaked into a log line")
+		}
+		for _, u := range s.urls {
+			if strings.Contains(u, tok) && !ownLink(u, tok) {
+				h.t.Errorf("a link token leaked into the URL %s", strings.ReplaceAll(u, tok, "<token>"))
+			}
+		}
+	}
 	var codes []string
 	if h.sms != nil {
 		for _, m := range h.sms.Messages() {
@@ -84,4 +98,15 @@ func (h *harness) noSecretLeaks() {
 			}
 		}
 	}
+}
+
+// ownLink reports whether u is the emailed link that carries tok: one of
+// the link paths with tok as its only query.
+func ownLink(u, tok string) bool {
+	p, err := url.Parse(u)
+	if err != nil || (p.Path != "/password/reset" && p.Path != "/verify-email") {
+		return false
+	}
+	q := p.Query()
+	return len(q) == 1 && len(q["token"]) == 1 && q.Get("token") == tok
 }

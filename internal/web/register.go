@@ -52,7 +52,7 @@ func (s *server) registerStart(w http.ResponseWriter, r *http.Request, _ visitor
 	}
 	in := auth.RegisterInput{
 		FirstName: f.get("first_name"), LastName: f.get("last_name"), Email: f.get("email"),
-		Captcha: s.captchaToken(f), IP: ipOf(r.Context()),
+		Captcha: s.captchaToken(f), IP: ipOf(r.Context()), UserAgent: r.UserAgent(),
 	}
 	reg, err := s.auth.RegisterStart(r.Context(), in)
 	if err != nil {

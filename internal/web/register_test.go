@@ -97,19 +97,37 @@ func TestRegistrationStepOneErrors(t *testing.T) {
 		http.StatusUnprocessableEntity, "")
 }
 
+// TestRegistrationDuplicateEmail: issue 13 changed this contract. A taken
+// email used to be refused at step 1 ("An account with this email already
+// exists"), which told anyone which addresses have accounts. Now it goes on
+// exactly as a new address does, to the same sign-in page with the same
+// message; the address's owner is mailed a register-attempt notice and no
+// account is created.
 func TestRegistrationDuplicateEmail(t *testing.T) {
 	h := newHarness(t)
 	h.client().register("ada@example.com", phoneA, phoneAE164)
+	before := h.snapshot()
+	h.clock.Advance(time.Hour)
 
 	c := h.client()
 	r := c.post("/register", url.Values{
 		"first_name": {"Ada"}, "last_name": {"Again"}, "email": {"ADA@example.com "}, "captcha": {c.captcha()},
 	})
-	expect(t, r, http.StatusUnprocessableEntity, "")
-	contains(t, r.body, "An account with this email already exists. Sign in instead.",
-		`<a href="/login">`, `aria-describedby="email-error"`)
-	// The refused registration left nothing to continue.
-	expect(t, c.get("/register/credentials"), http.StatusSeeOther, "/register")
+	expect(t, r, http.StatusSeeOther, "/register/credentials")
+	if got := h.mailsTo("ada@example.com"); len(got) != 2 || got[1] != "register_attempt" {
+		t.Fatalf("mails to the owner: %v", got)
+	}
+	contains(t, c.get("/register/credentials").body, "ada@example.com")
+	expect(t, c.post("/register/credentials", url.Values{"password": {"another-Passphrase-7"}, "phone": {phoneB}}),
+		http.StatusSeeOther, "/register/verify")
+	expect(t, c.post("/register/verify", url.Values{"code": {h.code(phoneBE164)}}), http.StatusSeeOther, "/login")
+	contains(t, c.get("/login").body, "Your account has been created. Sign in to continue.")
+	// Nothing was created or changed, and the owner got no second notice.
+	h.unchanged(before)
+	if got := h.mailsTo("ada@example.com"); len(got) != 2 {
+		t.Fatalf("mails to the owner: %v", got)
+	}
+	expect(t, c.passwordStep("ada@example.com", "another-Passphrase-7", ""), http.StatusUnauthorized, "")
 }
 
 func TestRegistrationPasswordAndPhoneErrors(t *testing.T) {

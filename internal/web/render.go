@@ -101,7 +101,10 @@ type view struct {
 	Enroll      *enrollView    // account_totp: the new authenticator
 	Scripts     []string       // static scripts of the page besides app.js
 
-	securityView // sessions, remembered devices, activity (security_view.go)
+	securityView                      // sessions, remembered devices, activity (security_view.go)
+	EmailUnverified bool              // account: offer to resend the verification link
+	Reset           auth.ResetOptions // password reset: the second factors offered
+	Back, BackLabel string            // link_invalid: where to go instead
 }
 
 // newView returns a view with its maps ready.
@@ -221,7 +224,7 @@ func newField(v *view, name, label string, opts ...string) (field, error) {
 // firstError returns the name of the first field with an error, in the
 // order fields appear in on the forms.
 func firstError(v *view) string {
-	for _, n := range [...]string{"first_name", "last_name", "email", "password", "phone", "code", "totp_code", "captcha"} {
+	for _, n := range [...]string{"first_name", "last_name", "email", "current_password", "password", "new_password", "phone", "code", "totp_code", "backup_code", "captcha"} {
 		if v.Fields[n] != "" {
 			return n
 		}

@@ -72,6 +72,22 @@ func (s *server) routes() {
 	m.Handle("GET /account/activity", s.page(members, s.activityPage))
 
 	m.Handle("GET /logout", s.page(anyone, s.logoutPage))
+	// Recovery and the email channel (recovery.go, password.go, email.go).
+	// Pages.
+	m.Handle("GET /password/forgot", s.page(guests, s.forgotPage))
+	m.Handle("POST /password/forgot", s.page(guests, s.forgot))
+	m.Handle("GET /password/forgot/sent", s.page(guests, s.forgotSentPage))
+	m.Handle("GET /password/reset", s.page(guests, s.resetPage))
+	m.Handle("POST /password/reset/sms", s.page(guests, s.withReset(s.resetSMS)))
+	m.Handle("GET /password/reset/code", s.page(guests, s.withReset(s.resetCodePage)))
+	m.Handle("POST /password/reset/code", s.page(guests, s.withReset(s.resetCode)))
+	m.Handle("GET /password/reset/new", s.page(guests, s.withReset(s.resetNewPage)))
+	m.Handle("POST /password/reset/new", s.page(guests, s.withReset(s.resetNew)))
+	m.Handle("GET /account/password", s.page(members, s.freshPage("/account/password", s.passwordPage)))
+	m.Handle("POST /account/password", s.page(members, s.freshPage("/account/password", s.changePassword)))
+	m.Handle("POST /account/email/resend", s.page(members, s.emailResend))
+	m.Handle("GET /verify-email", s.page(anyone, s.verifyEmail))
+
 	m.Handle("POST /logout", s.page(anyone, s.logout))
 
 	// Forward authentication for reverse proxies: their own handlers, which

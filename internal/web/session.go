@@ -23,12 +23,13 @@ const (
 	keyNext        = "next"       // where to go after the second factor
 	keyReg         = "registration"
 	keyPhoneChange = "phone_change"
-	keyTOTPFactor  = "totp_factor" // SID of the authenticator being enrolled
-	keyFlash       = "flash"       // one-shot success message
-	keyFlashError  = "flash_error" // one-shot error message
-	keyLoginEmail  = "login_email" // the email to prefill on the sign-in page
-	keyNoDevice    = "no_device"   // the next sign-in asks for the second factor even on a remembered device
-	keyReauthAsk   = "reauth_ask"  // one-shot: an action needed a recent second factor
+	keyTOTPFactor  = "totp_factor"    // SID of the authenticator being enrolled
+	keyFlash       = "flash"          // one-shot success message
+	keyFlashError  = "flash_error"    // one-shot error message
+	keyLoginEmail  = "login_email"    // the email to prefill on the sign-in page
+	keyNoDevice    = "no_device"      // the next sign-in asks for the second factor even on a remembered device
+	keyReauthAsk   = "reauth_ask"     // one-shot: an action needed a recent second factor
+	keyReset       = "password_reset" // auth.Reset
 )
 
 // stage is how far the visitor of a request has signed in.

@@ -152,6 +152,7 @@ func New(o Options) (http.Handler, error) {
 	gob.Register(auth.Registration{})
 	gob.Register(auth.PreAuth{})
 	gob.Register(auth.PhoneChange{})
+	gob.Register(auth.Reset{})
 	s.sessions = scs.New()
 	s.sessions.Store = o.SessionStore
 	// No scs IdleTimeout: with one, scs rewrites every session on every
