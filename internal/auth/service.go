@@ -78,7 +78,7 @@ type Options struct {
 	LimitKey      []byte // HMAC key that hides phone numbers and IPs in counter keys
 	BackupKey     []byte // HMAC key of backup code hashes; derived from LimitKey when nil
 	ReplayKey     []byte // HMAC key of accepted TOTP code hashes; derived from LimitKey when nil
-	Issuer        string // name authenticator apps show, default "Gatehouse"
+	Issuer        string // name authenticator apps show, default verify.DefaultIssuer
 	DefaultRegion string // for phone numbers without a country code, default "US"
 	// SMSCountries are the countries codes may go to (ISO 3166 alpha-2, or
 	// phone.AllCountries); nil means DefaultRegion alone.
@@ -159,7 +159,7 @@ func New(o Options) (*Service, error) {
 		s.replayKey = s.mac(s.limitKey, "totp replay")
 	}
 	if s.issuer == "" {
-		s.issuer = "Gatehouse"
+		s.issuer = verify.DefaultIssuer
 	}
 	if s.region == "" {
 		s.region = "US"

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -82,6 +83,39 @@ func TestMonitoringSettings(t *testing.T) {
 	} {
 		if _, err := Load(envOf(env), nil); err == nil {
 			t.Errorf("%v accepted", env)
+		}
+	}
+}
+
+// TestValidateAConfigBuiltByHand: Validate checks a Config made without
+// Load (as the wiring of tests does), naming every bad variable at once.
+func TestValidateAConfigBuiltByHand(t *testing.T) {
+	c, err := Load(envOf(nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("the defaults do not validate: %v", err)
+	}
+	c.Addr, c.Verify, c.LogLevel, c.PoWMaxNumber = "nowhere", "carrier-pigeon", "loud", 0
+	err = c.Validate()
+	for _, name := range []string{"GATEHOUSE_ADDR", "GATEHOUSE_VERIFY", "GATEHOUSE_LOG_LEVEL", "GATEHOUSE_CAPTCHA_POW_MAXNUMBER"} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s not reported: %v", name, err)
+		}
+	}
+}
+
+// TestReadmeListsEveryVariable: the README's configuration documents every
+// variable Load reads.
+func TestReadmeListsEveryVariable(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range Vars {
+		if !strings.Contains(string(b), "`"+v.Name+"`") {
+			t.Errorf("README does not document %s", v.Name)
 		}
 	}
 }

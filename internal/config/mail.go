@@ -4,7 +4,6 @@ import (
 	"fmt"
 	netmail "net/mail"
 	"path/filepath"
-	"strconv"
 
 	"gatehouse/internal/mail"
 )
@@ -17,34 +16,40 @@ type Mail struct {
 	From    string           // GATEHOUSE_MAIL_FROM
 	Outbox  string           // GATEHOUSE_MAIL_OUTBOX; "off" disables
 	Console bool             // GATEHOUSE_MAIL_CONSOLE
+
+	smtpSet bool // GATEHOUSE_SMTP_URL was given, parsed or not
 }
 
-// loadMail reads Mail; env returns a variable's value or the default.
-func loadMail(env func(name, def string) string, dataDir string) (Mail, []error) {
-	var errs []error
-	m := Mail{From: env("GATEHOUSE_MAIL_FROM", ""), Outbox: env("GATEHOUSE_MAIL_OUTBOX", "")}
+// loadMail reads Mail.
+func loadMail(p *parser, dataDir string) Mail {
+	m := Mail{From: p.r.get("GATEHOUSE_MAIL_FROM"), Outbox: p.r.get("GATEHOUSE_MAIL_OUTBOX"),
+		Console: p.bool("GATEHOUSE_MAIL_CONSOLE")}
 	if m.Outbox == "" {
 		m.Outbox = filepath.Join(dataDir, "mail-outbox.jsonl")
 	}
-	var err error
-	if m.Console, err = strconv.ParseBool(env("GATEHOUSE_MAIL_CONSOLE", "true")); err != nil {
-		errs = append(errs, fmt.Errorf("GATEHOUSE_MAIL_CONSOLE: must be true or false"))
+	if raw := p.r.get("GATEHOUSE_SMTP_URL"); raw != "" {
+		c, err := mail.ParseSMTPURL(raw)
+		if err != nil {
+			// The error names what is wrong, never the password.
+			p.bad("GATEHOUSE_SMTP_URL", "%w", err)
+		} else {
+			m.SMTP = &c
+		}
+		m.smtpSet = true
 	}
-	raw := env("GATEHOUSE_SMTP_URL", "")
-	if raw == "" {
-		return m, errs
-	}
-	c, err := mail.ParseSMTPURL(raw)
-	if err != nil {
-		// The error names what is wrong, never the password.
-		errs = append(errs, fmt.Errorf("GATEHOUSE_SMTP_URL: %w", err))
-	} else {
-		m.SMTP = &c
+	return m
+}
+
+// validate checks what SMTP needs besides its URL.
+func (m Mail) validate() []error {
+	if m.SMTP == nil && !m.smtpSet {
+		return nil
 	}
 	if m.From == "" {
-		errs = append(errs, fmt.Errorf("GATEHOUSE_MAIL_FROM: is required with GATEHOUSE_SMTP_URL"))
-	} else if _, err := netmail.ParseAddress(m.From); err != nil {
-		errs = append(errs, fmt.Errorf("GATEHOUSE_MAIL_FROM: must be an address such as noreply@example.com or \"Gatehouse <noreply@example.com>\""))
+		return []error{fmt.Errorf("GATEHOUSE_MAIL_FROM: is required with GATEHOUSE_SMTP_URL")}
 	}
-	return m, errs
+	if _, err := netmail.ParseAddress(m.From); err != nil {
+		return []error{fmt.Errorf("GATEHOUSE_MAIL_FROM: must be an address such as noreply@example.com or \"Gatehouse <noreply@example.com>\"")}
+	}
+	return nil
 }

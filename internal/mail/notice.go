@@ -1,7 +1,9 @@
 package mail
 
 import (
+	"cmp"
 	"fmt"
+	"gatehouse/internal/verify"
 	"strings"
 	"time"
 	"unicode"
@@ -37,7 +39,7 @@ type Notice struct {
 	LinkTTL time.Duration // how long Link works; zero leaves out when it expires
 	Until   time.Time     // NoticeAccountWaiting: when the wait ends
 	Portal  string        // optional: the portal's address, offered where to act
-	Issuer  string        // the portal's name, default "Gatehouse"
+	Issuer  string        // the portal's name, default verify.DefaultIssuer
 }
 
 // noticeText is one kind's wording. In subject and advice, {issuer} is the
@@ -99,7 +101,7 @@ func (n Notice) Message() (Message, error) {
 	if err := n.check(t.link); err != nil {
 		return Message{}, err
 	}
-	issuer := orDefault(n.Issuer, "Gatehouse")
+	issuer := cmp.Or(n.Issuer, verify.DefaultIssuer)
 	where := ""
 	if n.Portal != "" {
 		where = " at " + n.Portal
@@ -108,8 +110,8 @@ func (n Notice) Message() (Message, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Hello,\n\n%s\n\n", t.what(n))
 	fmt.Fprintf(&b, "When:    %s\n", humanTime(n.When))
-	fmt.Fprintf(&b, "Where:   IP address %s\n", orDefault(clean(n.IP, 64), "unknown"))
-	fmt.Fprintf(&b, "Browser: %s\n\n", orDefault(clean(n.Browser, 120), "unknown"))
+	fmt.Fprintf(&b, "Where:   IP address %s\n", cmp.Or(clean(n.IP, 64), "unknown"))
+	fmt.Fprintf(&b, "Browser: %s\n\n", cmp.Or(clean(n.Browser, 120), "unknown"))
 	b.WriteString(fill.Replace(t.advice) + "\n\n")
 	fmt.Fprintf(&b, "-- \n%s\n", issuer)
 	m := Message{To: n.To, Subject: fill.Replace(t.subject), Body: b.String(), Kind: string(n.Kind)}

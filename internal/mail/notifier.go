@@ -13,7 +13,7 @@ type NotifierOptions struct {
 	Sender Sender
 	// Address returns the email address of the account with that ID.
 	Address func(ctx context.Context, userID string) (string, error)
-	Issuer  string // the portal's name, default "Gatehouse"
+	Issuer  string // the portal's name, default verify.DefaultIssuer
 	Portal  string // optional: the portal's public http(s) URL, offered where to act
 }
 

@@ -1,6 +1,7 @@
 package mail
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -92,11 +93,11 @@ func NewQueue(o QueueOptions) (*Queue, error) {
 	q := &Queue{
 		sender:      o.Sender,
 		log:         o.Log,
-		size:        orDefault(o.Size, DefaultQueueSize),
-		maxAttempts: orDefault(o.MaxAttempts, DefaultMaxAttempts),
-		backoff:     orDefault(o.Backoff, DefaultBackoff),
-		maxBackoff:  orDefault(o.MaxBackoff, DefaultMaxBackoff),
-		timeout:     orDefault(o.Timeout, DefaultTimeout),
+		size:        cmp.Or(o.Size, DefaultQueueSize),
+		maxAttempts: cmp.Or(o.MaxAttempts, DefaultMaxAttempts),
+		backoff:     cmp.Or(o.Backoff, DefaultBackoff),
+		maxBackoff:  cmp.Or(o.MaxBackoff, DefaultMaxBackoff),
+		timeout:     cmp.Or(o.Timeout, DefaultTimeout),
 		now:         o.Now,
 		after:       o.After,
 		wake:        make(chan struct{}, 1),

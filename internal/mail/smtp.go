@@ -1,6 +1,7 @@
 package mail
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -39,7 +40,7 @@ func NewSMTPSender(o SMTPOptions) (Sender, error) {
 	}
 	opts := []gomail.Option{
 		gomail.WithPort(o.Server.Port),
-		gomail.WithTimeout(orDefault(o.Timeout, DefaultSMTPTimeout)),
+		gomail.WithTimeout(cmp.Or(o.Timeout, DefaultSMTPTimeout)),
 	}
 	switch o.Server.TLS {
 	case StartTLSRequired:
@@ -111,13 +112,4 @@ func (s *smtpSender) Send(ctx context.Context, m Message) error {
 		return fmt.Errorf("%w: %w: smtp: %s", ErrSend, ErrRejected, text)
 	}
 	return fmt.Errorf("%w: smtp: %s", ErrSend, text)
-}
-
-// orDefault returns v, or def when v is the zero value.
-func orDefault[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }

@@ -8,6 +8,10 @@ import (
 	"strings"
 )
 
+// DefaultIssuer is the name authenticator apps show for the portal when no
+// other is configured; the one default of every package that names it.
+const DefaultIssuer = "Gatehouse"
+
 // OTPAuth is the content of an otpauth://totp/ URI (the Key Uri Format of
 // Google Authenticator) that authenticator apps scan.
 type OTPAuth struct {

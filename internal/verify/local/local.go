@@ -48,7 +48,7 @@ type Options struct {
 
 // Defaults applied by New to zero Options fields.
 const (
-	DefaultIssuer    = "Gatehouse"
+	DefaultIssuer    = verify.DefaultIssuer
 	DefaultCodeTTL   = 10 * time.Minute
 	DefaultMaxChecks = 5
 	DefaultMaxSends  = 5

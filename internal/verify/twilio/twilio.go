@@ -63,7 +63,7 @@ const (
 	// DefaultTimeout bounds every call, a retry included.
 	DefaultTimeout = 5 * time.Second
 	// DefaultIssuer is the issuer an authenticator app shows.
-	DefaultIssuer = "Gatehouse"
+	DefaultIssuer = verify.DefaultIssuer
 )
 
 // FactorTTL is how long Twilio keeps an unverified TOTP factor; it sets
