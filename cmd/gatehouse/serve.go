@@ -4,16 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"gatehouse/internal/portal"
 	"io"
 	"net"
 	"net/http"
 	"sync/atomic"
 	"time"
 
-	"gatehouse/internal/access"
 	"gatehouse/internal/config"
-	"gatehouse/internal/store"
-	"gatehouse/internal/web"
 )
 
 // errShuttingDown makes /readyz answer 503 once a shutdown has begun.
@@ -24,34 +22,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err != nil {
 		return err
 	}
-	a, err := build(ctx, cfg, stderr)
+	var draining atomic.Bool
+	a, err := portal.Build(ctx, cfg, portal.Deps{Stderr: stderr, Ready: func(context.Context) error {
+		if draining.Load() {
+			return errShuttingDown
+		}
+		return nil
+	}})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	var draining atomic.Bool
-	rules, err := access.NewHolder(cfg.AccessRules)
-	if err != nil {
-		return err
-	}
-	reloadOnHangup(ctx, a.log, cfg.AccessRules, rules)
-	h, err := web.New(web.Options{
-		Auth: a.auth, Captcha: a.captcha, PoW: a.pow,
-		SessionStore: store.Sessions{DB: a.db}, BaseURL: cfg.BaseURL,
-		TrustedProxies: cfg.TrustedProxies, Ping: a.db.Ping, Log: a.log,
-		Observer: a.metrics,
-		Ready: func(ctx context.Context) error {
-			if draining.Load() {
-				return errShuttingDown
-			}
-			return a.complete()
-		},
-		RememberDevice: cfg.RememberDevice,
-		CookieDomain:   cfg.CookieDomain, Rules: rules,
-	})
-	if err != nil {
-		return err
-	}
+	reloadOnHangup(ctx, a.Log, cfg.AccessRules, a.Rules)
+	h := a.Handler
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -65,21 +48,21 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 			ln.Close()
 			return fmt.Errorf("listen for metrics: %w", err)
 		}
-		msrv := newServer(a.metrics.Handler())
+		msrv := newServer(a.Metrics.Handler())
 		servers = append(servers, step{"metrics server", msrv.Shutdown})
 		go func() { errc <- fmt.Errorf("metrics: %w", msrv.Serve(mln)) }()
-		a.log.Info("metrics listening", "addr", mln.Addr().String())
+		a.Log.Info("metrics listening", "addr", mln.Addr().String())
 	}
 	sweeper := startWorker(func(ctx context.Context) { sweep(ctx, a) })
-	a.log.Info("gatehouse listening", "addr", ln.Addr().String(), "url", cfg.BaseURL.String(),
+	a.Log.Info("gatehouse listening", "addr", ln.Addr().String(), "url", cfg.BaseURL.String(),
 		"verify", cfg.Verify, "captcha", cfg.Captcha, "database", dbKind(cfg.DatabaseURL))
 	if cfg.Verify == "local" && cfg.SMSOutbox != "off" {
-		a.log.Info("SMS codes are written to the console and the outbox", "outbox", cfg.SMSOutbox)
+		a.Log.Info("SMS codes are written to the console and the outbox", "outbox", cfg.SMSOutbox)
 	}
 	if cfg.Mail.SMTP != nil {
-		a.log.Info("mail goes to the SMTP server", "server", cfg.Mail.SMTP)
+		a.Log.Info("mail goes to the SMTP server", "server", cfg.Mail.SMTP)
 	} else if cfg.Mail.Outbox != "off" {
-		a.log.Info("mail is written to the outbox", "outbox", cfg.Mail.Outbox, "console", cfg.Mail.Console)
+		a.Log.Info("mail is written to the outbox", "outbox", cfg.Mail.Outbox, "console", cfg.Mail.Console)
 	}
 	go func() { errc <- fmt.Errorf("serve: %w", srv.Serve(ln)) }()
 	var failed error
@@ -88,17 +71,22 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	case <-ctx.Done():
 	}
 	draining.Store(true)
-	a.log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	a.Log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
 	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	steps := append(servers, step{"background workers", sweeper.stop})
-	steps = append(steps, a.closeSteps()...)
-	err = shutdown(shutCtx, a.log, steps)
+	// Last the outboxes (the SMS outbox writes each message as it is sent;
+	// the mail queue delivers what it holds), then the database.
+	steps = append(steps, step{"mail", a.CloseMail}, step{"database", func(context.Context) error {
+		a.Close()
+		return nil
+	}})
+	err = shutdown(shutCtx, a.Log, steps)
 	if failed != nil {
 		return errors.Join(failed, err)
 	}
 	if err == nil {
-		a.log.Info("shut down")
+		a.Log.Info("shut down")
 	}
 	return err
 }
@@ -116,15 +104,15 @@ func newServer(h http.Handler) *http.Server {
 }
 
 // sweep deletes expired counters, tokens and sessions every few minutes.
-func sweep(ctx context.Context, a *app) {
+func sweep(ctx context.Context, a *portal.Portal) {
 	t := time.NewTicker(5 * time.Minute)
 	defer t.Stop()
 	for {
-		if err := a.db.Sweep(ctx, time.Now()); err != nil && ctx.Err() == nil {
-			a.log.Warn("sweep failed", "err", err)
+		if err := a.DB.Sweep(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			a.Log.Warn("sweep failed", "err", err)
 		}
-		if err := a.db.SweepActivity(ctx, time.Now().Add(-a.cfg.ActivityRetention)); err != nil && ctx.Err() == nil {
-			a.log.Warn("activity sweep failed", "err", err)
+		if err := a.DB.SweepActivity(ctx, time.Now().Add(-a.Config.ActivityRetention)); err != nil && ctx.Err() == nil {
+			a.Log.Warn("activity sweep failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():

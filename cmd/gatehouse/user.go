@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"gatehouse/internal/portal"
 	"io"
 	"sort"
 	"strings"
@@ -79,12 +80,12 @@ func userAdd(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	a, err := build(ctx, cfg, stderr)
+	a, err := portal.Build(ctx, cfg, portal.Deps{Stderr: stderr})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	u, err := a.auth.CreateUser(ctx, auth.CreateUserInput{Email: *email, FirstName: *first, LastName: *last, Password: pw, Phone: *ph})
+	u, err := a.Auth.CreateUser(ctx, auth.CreateUserInput{Email: *email, FirstName: *first, LastName: *last, Password: pw, Phone: *ph})
 	var ve *auth.ValidationError
 	if errors.As(err, &ve) {
 		keys := make([]string, 0, len(ve.Fields))
@@ -130,12 +131,12 @@ func userList(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	a, err := build(ctx, cfg, stderr)
+	a, err := portal.Build(ctx, cfg, portal.Deps{Stderr: stderr})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	users, err := a.db.ListUsers(ctx)
+	users, err := a.DB.ListUsers(ctx)
 	if err != nil {
 		return err
 	}
@@ -182,12 +183,12 @@ func userUnlock(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	a, err := build(ctx, cfg, stderr)
+	a, err := portal.Build(ctx, cfg, portal.Deps{Stderr: stderr})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if err := a.auth.Unlock(ctx, *email); err != nil {
+	if err := a.Auth.Unlock(ctx, *email); err != nil {
 		return fmt.Errorf("cannot unlock: %s", auth.Message(err))
 	}
 	fmt.Fprintf(stdout, "unlocked %s\n", auth.NormalizeEmail(*email))

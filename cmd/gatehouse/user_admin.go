@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"gatehouse/internal/portal"
 	"io"
 	"text/tabwriter"
 	"time"
@@ -25,7 +26,7 @@ import (
 type adminCmd struct {
 	usage string
 	flags func(fs *flag.FlagSet)
-	run   func(ctx context.Context, a *app, acct auth.Account, stdout io.Writer) error
+	run   func(ctx context.Context, a *portal.Portal, acct auth.Account, stdout io.Writer) error
 }
 
 // adminCmds are the administration commands by name.
@@ -33,8 +34,8 @@ func adminCmds() map[string]func() adminCmd {
 	return map[string]func() adminCmd{
 		"disable": func() adminCmd {
 			return adminCmd{usage: "--email E   disable the account and end its sessions",
-				run: func(ctx context.Context, a *app, acct auth.Account, out io.Writer) error {
-					if err := a.auth.SetDisabled(ctx, acct.ID, true); err != nil {
+				run: func(ctx context.Context, a *portal.Portal, acct auth.Account, out io.Writer) error {
+					if err := a.Auth.SetDisabled(ctx, acct.ID, true); err != nil {
 						return err
 					}
 					fmt.Fprintf(out, "disabled %s; its sessions have ended\n", acct.Email)
@@ -43,8 +44,8 @@ func adminCmds() map[string]func() adminCmd {
 		},
 		"enable": func() adminCmd {
 			return adminCmd{usage: "--email E   let a disabled account sign in again",
-				run: func(ctx context.Context, a *app, acct auth.Account, out io.Writer) error {
-					if err := a.auth.SetDisabled(ctx, acct.ID, false); err != nil {
+				run: func(ctx context.Context, a *portal.Portal, acct auth.Account, out io.Writer) error {
+					if err := a.Auth.SetDisabled(ctx, acct.ID, false); err != nil {
 						return err
 					}
 					fmt.Fprintf(out, "enabled %s\n", acct.Email)
@@ -62,11 +63,11 @@ func deleteCmd() adminCmd {
 	var yes bool
 	return adminCmd{usage: "--email E --yes   delete the account and everything of it",
 		flags: func(fs *flag.FlagSet) { fs.BoolVar(&yes, "yes", false, "confirm the deletion (required)") },
-		run: func(ctx context.Context, a *app, acct auth.Account, out io.Writer) error {
+		run: func(ctx context.Context, a *portal.Portal, acct auth.Account, out io.Writer) error {
 			if !yes {
 				return fmt.Errorf("deleting %s cannot be undone: add --yes to confirm", acct.Email)
 			}
-			if err := a.auth.DeleteAccount(ctx, acct.ID); err != nil {
+			if err := a.Auth.DeleteAccount(ctx, acct.ID); err != nil {
 				return err
 			}
 			fmt.Fprintf(out, "deleted %s\n", acct.Email)
@@ -78,16 +79,16 @@ func sessionsCmd() adminCmd {
 	var revoke bool
 	return adminCmd{usage: "--email E [--revoke-all]   list (or end) the account's signed-in sessions",
 		flags: func(fs *flag.FlagSet) { fs.BoolVar(&revoke, "revoke-all", false, "end every session of the account") },
-		run: func(ctx context.Context, a *app, acct auth.Account, out io.Writer) error {
+		run: func(ctx context.Context, a *portal.Portal, acct auth.Account, out io.Writer) error {
 			if revoke {
-				n, err := a.auth.RevokeOtherSessions(ctx, acct.ID, "")
+				n, err := a.Auth.RevokeOtherSessions(ctx, acct.ID, "")
 				if err != nil {
 					return err
 				}
 				fmt.Fprintf(out, "ended %d session(s) of %s\n", n, acct.Email)
 				return nil
 			}
-			list, err := a.auth.Sessions(ctx, acct.ID, "")
+			list, err := a.Auth.Sessions(ctx, acct.ID, "")
 			if err != nil {
 				return err
 			}
@@ -108,8 +109,8 @@ func activityCmd() adminCmd {
 			fs.BoolVar(&asJSON, "json", false, "one JSON object per line")
 			fs.IntVar(&limit, "limit", 0, "at most N events (0: all kept)")
 		},
-		run: func(ctx context.Context, a *app, acct auth.Account, out io.Writer) error {
-			events, err := a.auth.RecentActivity(ctx, acct.ID, limit)
+		run: func(ctx context.Context, a *portal.Portal, acct auth.Account, out io.Writer) error {
+			events, err := a.Auth.RecentActivity(ctx, acct.ID, limit)
 			if err != nil {
 				return err
 			}
@@ -134,8 +135,8 @@ func activityCmd() adminCmd {
 
 func resetMFACmd() adminCmd {
 	return adminCmd{usage: "--email E   remove the authenticator, backup codes and remembered devices; MFA flag off",
-		run: func(ctx context.Context, a *app, acct auth.Account, out io.Writer) error {
-			if err := a.auth.ResetMFA(ctx, acct.ID); err != nil {
+		run: func(ctx context.Context, a *portal.Portal, acct auth.Account, out io.Writer) error {
+			if err := a.Auth.ResetMFA(ctx, acct.ID); err != nil {
 				return err
 			}
 			fmt.Fprintf(out, "reset MFA of %s: SMS verification is set up again at the next sign-in\n", acct.Email)
@@ -170,12 +171,12 @@ func userAdmin(ctx context.Context, name string, mk func() adminCmd, args []stri
 	if err != nil {
 		return err
 	}
-	a, err := build(ctx, cfg, stderr)
+	a, err := portal.Build(ctx, cfg, portal.Deps{Stderr: stderr})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	acct, err := a.auth.AccountByEmail(ctx, *email)
+	acct, err := a.Auth.AccountByEmail(ctx, *email)
 	if errors.Is(err, auth.ErrNoAccount) {
 		return fmt.Errorf("no account with email %s", *email)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"gatehouse/internal/portal"
 	"io"
 	"strings"
 	"text/tabwriter"
@@ -32,16 +33,16 @@ func userShow(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	a, err := build(ctx, cfg, stderr)
+	a, err := portal.Build(ctx, cfg, portal.Deps{Stderr: stderr})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	u, err := a.auth.AccountByEmail(ctx, *email)
+	u, err := a.Auth.AccountByEmail(ctx, *email)
 	if err != nil {
 		return fmt.Errorf("user show: %s", cliMessage(err))
 	}
-	groups, err := a.auth.GroupsOf(ctx, u.Email)
+	groups, err := a.Auth.GroupsOf(ctx, u.Email)
 	if err != nil {
 		return fmt.Errorf("user show: %w", err)
 	}
@@ -83,12 +84,12 @@ func userGroups(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	a, err := build(ctx, cfg, stderr)
+	a, err := portal.Build(ctx, cfg, portal.Deps{Stderr: stderr})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	groups, err := a.auth.ChangeGroups(ctx, *email, c)
+	groups, err := a.Auth.ChangeGroups(ctx, *email, c)
 	if err != nil {
 		return fmt.Errorf("user groups: %s", cliMessage(err))
 	}

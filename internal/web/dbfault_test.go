@@ -8,7 +8,6 @@ package web_test
 // database is back.
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -28,10 +27,8 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse/internal/auth"
-	"gatehouse/internal/captcha"
-	"gatehouse/internal/keys"
-	"gatehouse/internal/password"
+	"gatehouse/internal/config"
+	"gatehouse/internal/portal"
 	"gatehouse/internal/store"
 	"gatehouse/internal/store/storetest"
 	"gatehouse/internal/verify/local"
@@ -55,38 +52,26 @@ type faultPortal struct {
 
 func newFaultPortal(t *testing.T, db *store.DB) *faultPortal {
 	t.Helper()
-	ring, err := keys.New(bytes.Repeat([]byte{9}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	sms := &local.MemorySender{}
-	eng, err := local.New(local.Options{Store: db, Sender: sms,
-		CodeKey: ring.Derive(keys.PurposeCodeHash), SecretKey: ring.Derive(keys.PurposeTOTPEncrypt)})
+	env := map[string]string{
+		"GATEHOUSE_DATA_DIR":              t.TempDir(),
+		"GATEHOUSE_SECRET_KEY":            strings.Repeat("09", 32),
+		"GATEHOUSE_CAPTCHA_POW_MAXNUMBER": "1000",
+		"GATEHOUSE_MAIL_OUTBOX":           "off",
+		"GATEHOUSE_MAIL_CONSOLE":          "false",
+	}
+	c, err := config.Load(func(k string) string { return env[k] }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pow, err := captcha.NewPoW(captcha.PoWOptions{Key: ring.Derive(keys.PurposeCaptcha),
-		UsedKey: ring.Derive(keys.PurposeCaptchaUsed), Spender: db, MaxNumber: 1000})
+	pt, err := portal.Build(context.Background(), c, portal.Deps{Stderr: logs, Log: log, DB: db, SMS: sms})
 	if err != nil {
 		t.Fatal(err)
 	}
-	hasher, err := password.NewHasher(password.DefaultParams, 0, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := auth.New(auth.Options{Store: db, Verifier: eng, Captcha: pow, Hasher: hasher,
-		LimitKey: ring.Derive(keys.PurposeLimitKey), Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := web.New(web.Options{Auth: svc, Captcha: pow, PoW: pow, SessionStore: store.Sessions{DB: db},
-		Ping: db.Ping, Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
+	t.Cleanup(pt.Close)
+	srv := httptest.NewServer(pt.Handler)
 	t.Cleanup(srv.Close)
 	p := &faultPortal{t: t, db: db, srv: srv, sms: sms, logs: logs}
 	t.Cleanup(func() {
@@ -517,7 +502,26 @@ func TestPendingSessionWriteFailsWithOnePage(t *testing.T) {
 					if _, err := tx.ExecContext(ctx, `LOCK TABLE sessions IN EXCLUSIVE MODE`); err != nil {
 						t.Fatal(err)
 					}
-					return func() { _ = tx.Rollback() }
+					return func() {
+						// The store gave up on its write, but PostgreSQL
+						// runs a statement until its cancel arrives: wait
+						// until no write waits for the lock any more, so
+						// the rollback cannot let a given-up write through.
+						for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+							var n int
+							if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM pg_stat_activity
+								WHERE wait_event_type = 'Lock' AND query LIKE '%sessions%'`).Scan(&n); err != nil {
+								t.Fatal(err)
+							}
+							if n == 0 {
+								break
+							}
+							if time.Now().After(deadline) {
+								t.Fatal("a given-up session write still waits for the lock")
+							}
+						}
+						_ = tx.Rollback()
+					}
 				}
 			}
 			p := newFaultPortal(t, db)

@@ -26,16 +26,14 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"gatehouse/internal/auth"
-	"gatehouse/internal/captcha"
+	"gatehouse/internal/config"
 	"gatehouse/internal/fakeclock"
-	"gatehouse/internal/keys"
 	"gatehouse/internal/mail"
-	"gatehouse/internal/password"
+	"gatehouse/internal/portal"
 	"gatehouse/internal/store"
 	"gatehouse/internal/store/storetest"
 	"gatehouse/internal/verify"
 	"gatehouse/internal/verify/local"
-	"gatehouse/internal/verify/twilio"
 	"gatehouse/internal/verify/twilio/twiliotest"
 	"gatehouse/internal/web"
 )
@@ -89,6 +87,7 @@ type harness struct {
 	srv     *httptest.Server
 	db      *store.DB
 	auth    *auth.Service
+	portal  *portal.Portal
 	sms     *local.MemorySender  // local backend only
 	mail    *mail.MemorySender   // every mail the portal sent
 	emu     *twiliotest.Emulator // twilio backend only
@@ -196,26 +195,29 @@ func newHarness(t *testing.T, opts ...func(*setup)) *harness {
 	}
 	t.Cleanup(func() { db.Close() })
 	clk := fakeclock.New(time.Now())
-	ring, err := keys.New(bytes.Repeat([]byte{7}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	// The portal as the gatehouse command wires it (package portal), from a
+	// configuration loaded like the command's, with test doubles only for
+	// the clock, the senders and the Twilio service.
+	env := map[string]string{
+		"GATEHOUSE_DATA_DIR":              t.TempDir(),
+		"GATEHOUSE_SECRET_KEY":            strings.Repeat("07", 32),
+		"GATEHOUSE_BASE_URL":              mailBase,
+		"GATEHOUSE_CAPTCHA_POW_MAXNUMBER": "1000",
+		"GATEHOUSE_REMEMBER_DEVICE":       "0",
+		"GATEHOUSE_SMS_CONSOLE":           "false",
+		"GATEHOUSE_LOG_LEVEL":             "debug",
+	}
+	deps := portal.Deps{Stderr: logs, Log: log, Now: clk.Now, DB: db, Limits: cfg.limits, Web: cfg.web}
 	var (
-		eng verify.Verifier
 		sms *local.MemorySender
 		emu *twiliotest.Emulator
 	)
 	switch cfg.backend {
 	case backendLocal:
 		sms = &local.MemorySender{}
-		if eng, err = local.New(local.Options{
-			Store: db, Sender: sms, Now: clk.Now,
-			CodeKey: ring.Derive(keys.PurposeCodeHash), SecretKey: ring.Derive(keys.PurposeTOTPEncrypt),
-		}); err != nil {
-			t.Fatal(err)
-		}
+		deps.SMS = sms
 	case backendTwilio:
 		// The emulator's engine runs on the same injected clock, so code
 		// expiry and TOTP steps follow h.clock on both backends.
@@ -223,72 +225,33 @@ func newHarness(t *testing.T, opts ...func(*setup)) *harness {
 		o := emu.ClientOptions()
 		o.MessagingFrom = "+12015550100" // the notice to an old number goes through the Messaging API
 		o.Timeout = cfg.twilioTimeout
-		o.Log = log
-		if eng, err = twilio.New(o); err != nil {
-			t.Fatal(err)
-		}
+		deps.Twilio = &o
+		env["GATEHOUSE_VERIFY"] = "twilio"
+		env["TWILIO_ACCOUNT_SID"], env["TWILIO_AUTH_TOKEN"], env["TWILIO_VERIFY_SERVICE_SID"] = o.AccountSID, o.AuthToken, o.ServiceSID
 	default:
 		t.Fatalf("unknown verify backend %q", cfg.backend)
 	}
-	pow, err := captcha.NewPoW(captcha.PoWOptions{
-		Key: ring.Derive(keys.PurposeCaptcha), UsedKey: ring.Derive(keys.PurposeCaptchaUsed),
-		Spender: db, MaxNumber: 1000, Now: clk.Now,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cpt captcha.Captcha = pow
 	if cfg.turnstile != "" {
-		pow = nil
-		if cpt, err = captcha.NewSiteverify(captcha.SiteverifyOptions{
-			Kind: "turnstile", SiteKey: "site-key-123", Secret: "secret", VerifyURL: cfg.turnstile,
-			Spender: db, UsedKey: ring.Derive(keys.PurposeCaptchaUsed), Now: clk.Now,
-		}); err != nil {
-			t.Fatal(err)
-		}
+		env["GATEHOUSE_CAPTCHA"], env["GATEHOUSE_CAPTCHA_VERIFY_URL"] = "turnstile", cfg.turnstile
+		env["GATEHOUSE_CAPTCHA_SITE_KEY"], env["GATEHOUSE_CAPTCHA_SECRET"] = "site-key-123", "secret"
 	}
-	fv := &flaky{Verifier: eng}
-	hasher, err := password.NewHasher(password.DefaultParams, 0, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	texter, _ := eng.(verify.Texter)
+	fv := &flaky{}
+	deps.Verify = func(v verify.Verifier) verify.Verifier { fv.Verifier = v; return fv }
 	mails := &mail.MemorySender{}
-	notifier, err := mail.NewNotifier(mail.NotifierOptions{Sender: mails, Portal: mailBase,
-		Address: func(ctx context.Context, id string) (string, error) {
-			u, err := db.UserByID(ctx, id)
-			return u.Email, err
-		}})
+	deps.Mail = mails
+	c, err := config.Load(func(k string) string { return env[k] }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := auth.New(auth.Options{
-		Store: db, Verifier: fv, Captcha: cpt, Hasher: hasher, Texter: texter, Limits: cfg.limits,
-		LimitKey: ring.Derive(keys.PurposeLimitKey), Now: clk.Now, Log: log,
-		Notifier: notifier, PortalURL: mailBase,
-	})
+	p, err := portal.Build(ctx, c, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := web.Options{
-		Auth: svc, Captcha: cpt, PoW: pow,
-		// The session manager stamps expiries with the real time, so the
-		// store must read them with the real time too; the portal's own
-		// idle and lifetime checks run on the injected clock.
-		SessionStore: store.Sessions{DB: db},
-		Ping:         db.Ping, Log: log, Now: clk.Now,
-	}
-	if cfg.web != nil {
-		cfg.web(&o)
-	}
-	h, err := web.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
+	t.Cleanup(p.Close)
+	srv := httptest.NewServer(p.Handler)
 	t.Cleanup(srv.Close)
-	hs := &harness{t: t, backend: cfg.backend, srv: srv, db: db, auth: svc, sms: sms, mail: mails, emu: emu,
-		clock: clk, logs: logs, verifier: fv, seen: &seenSet{}}
+	hs := &harness{t: t, backend: cfg.backend, srv: srv, db: db, auth: p.Auth, portal: p, sms: sms, mail: mails,
+		emu: emu, clock: clk, logs: logs, verifier: fv, seen: &seenSet{}}
 	t.Cleanup(hs.noSecretLeaks)
 	t.Cleanup(hs.settle) // before the leak check: background steps log too
 	return hs

@@ -22,7 +22,7 @@ func (h *harness) settle() {
 	h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := h.auth.Wait(ctx); err != nil {
+	if err := h.portal.FlushMail(ctx); err != nil {
 		h.t.Fatalf("background steps: %v", err)
 	}
 }
