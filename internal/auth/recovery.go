@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"gatehouse/internal/verify"
 	"time"
 
 	"gatehouse/internal/mail"
@@ -184,7 +183,7 @@ func (s *Service) SendResetCode(ctx context.Context, r Reset, ip string) (Reset,
 // code "" it sends a code to the number (a resend when resend is set),
 // otherwise it checks code. It runs under every cap of sign-in codes.
 func (s *Service) recoverySMS(ctx context.Context, userID, to, ip, code string, resend bool) error {
-	t := verify.Target{Purpose: verify.PurposeRecovery, Subject: userID, Phone: to}
+	t := recoveryTarget(userID, to)
 	if code == "" {
 		return s.sendCode(ctx, smsSend{target: t, ip: ip, account: userID, fresh: !resend})
 	}

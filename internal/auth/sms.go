@@ -74,7 +74,7 @@ func (s *Service) sendCode(ctx context.Context, m smsSend) (err error) {
 		"Too many codes were requested for your account."); err != nil {
 		return err
 	}
-	numKey := m.target.Purpose + ":" + s.subject("phone", to)
+	numKey := s.numKey(m.target)
 	if err := take("sms-phone:"+numKey, s.lim.SMSPerPhone, s.lim.SMSPhoneWindow,
 		"Too many codes were sent to this number."); err != nil {
 		return err
@@ -91,11 +91,11 @@ func (s *Service) sendCode(ctx context.Context, m smsSend) (err error) {
 		// The first code of a new sign-in (after the right password) or
 		// step-up is not held back, so signing in again at once works; it
 		// still opens the cooldown before its own resend.
-		if _, err := s.st.Hit(ctx, "sms-cool:"+numKey, 1, cool, s.now()); err != nil {
+		if _, err := s.st.Hit(ctx, s.coolKey(m.target), 1, cool, s.now()); err != nil {
 			giveBack()
 			return fmt.Errorf("auth: cooldown: %w", err)
 		}
-	} else if err := take("sms-cool:"+numKey, 1, cool, "Please wait before requesting another code."); err != nil {
+	} else if err := take(s.coolKey(m.target), 1, cool, "Please wait before requesting another code."); err != nil {
 		return err
 	}
 	tk := s.targetKey(m.target)

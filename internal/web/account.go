@@ -34,7 +34,7 @@ func (s *server) withPhoneChange(h func(http.ResponseWriter, *http.Request, visi
 }
 
 // phoneView is a page of the phone change: the number in force and, once
-// a code was sent, the new one.
+// a code was sent, the new one and the wait before a resend.
 func (s *server) phoneView(ctx context.Context, v visitor, title string) (*view, error) {
 	vw, err := s.memberView(ctx, v, title)
 	if err != nil {
@@ -43,6 +43,11 @@ func (s *server) phoneView(ctx context.Context, v visitor, title string) (*view,
 	vw.OldMasked, vw.Masked = vw.Masked, ""
 	if pc, ok := s.phoneChange(ctx); ok {
 		vw.Masked = s.auth.MaskPhone(pc.Phone)
+		wait, err := s.auth.PhoneResendWait(ctx, v.userID, pc)
+		if err != nil {
+			return nil, err
+		}
+		vw.ResendIn = seconds(wait)
 	}
 	return vw, nil
 }
@@ -119,7 +124,7 @@ func (s *server) phoneVerify(w http.ResponseWriter, r *http.Request, v visitor, 
 func (s *server) phoneResend(w http.ResponseWriter, r *http.Request, v visitor, pc auth.PhoneChange) {
 	ctx := r.Context()
 	if err := s.auth.ResendPhoneChange(ctx, v.userID, pc, ipOf(ctx)); err != nil {
-		s.fail(w, r, err, s.phoneStep(r, v, "account_phone_verify", "Verify your new number", nil))
+		s.fail(w, r, err, resendRefused(s.phoneStep(r, v, "account_phone_verify", "Verify your new number", nil), err))
 		return
 	}
 	s.sessions.Put(ctx, keyFlash, "We sent you a new code.")

@@ -90,15 +90,29 @@ func (s *server) sendLoginCode(w http.ResponseWriter, r *http.Request, v visitor
 	http.Redirect(w, r, "/login/mfa/code", http.StatusSeeOther)
 }
 
-// codeView is the page where the SMS code is entered. An account whose
-// SMS verification is being set up has no other method: the way back is
-// to another number.
-func codeView(st auth.LoginState) *view {
+// codeView is the page where the SMS code is entered, with the wait before
+// a resend. An account whose SMS verification is being set up has no
+// other method: the way back is to another number.
+func (s *server) codeView(ctx context.Context, pa auth.PreAuth) (*view, error) {
+	st, err := s.auth.Pending(ctx, pa)
+	if err != nil {
+		return nil, err
+	}
+	wait, err := s.auth.LoginResendWait(ctx, pa)
+	if err != nil {
+		return nil, err
+	}
 	v := newView("Enter your code")
 	v.Masked = st.SentTo
 	v.Setup = !st.Account.MFAEnabled
 	v.BackupCodes = st.BackupCodes
-	return v
+	v.ResendIn = seconds(wait)
+	return v, nil
+}
+
+// codeStep is the code page as a step of the sign-in.
+func (s *server) codeStep(ctx context.Context, v visitor) step {
+	return step{page: "login_mfa_code", flow: s.flows.login, view: func() (*view, error) { return s.codeView(ctx, v.pre) }}
 }
 
 // mfaCodePage serves GET /login/mfa/code.
@@ -107,12 +121,12 @@ func (s *server) mfaCodePage(w http.ResponseWriter, r *http.Request, v visitor) 
 		http.Redirect(w, r, "/login/mfa", http.StatusSeeOther)
 		return
 	}
-	st, err := s.auth.Pending(r.Context(), v.pre)
+	cv, err := s.codeView(r.Context(), v.pre)
 	if err != nil {
 		s.fail(w, r, err, step{flow: s.flows.login})
 		return
 	}
-	s.render(w, r, http.StatusOK, "login_mfa_code", codeView(st))
+	s.render(w, r, http.StatusOK, "login_mfa_code", cv)
 }
 
 // mfaCode serves POST /login/mfa/code. A right code signs the visitor in
@@ -125,7 +139,7 @@ func (s *server) mfaCode(w http.ResponseWriter, r *http.Request, v visitor) {
 	}
 	u, err := s.auth.CheckLoginCode(ctx, v.pre, f.get("code"))
 	if err != nil {
-		s.fail(w, r, err, s.loginStep(ctx, v, "login_mfa_code", codeView))
+		s.fail(w, r, err, s.codeStep(ctx, v))
 		return
 	}
 	s.secondFactorPassed(w, r, apiInput{html: true}, u.ID, auth.MethodSMS)
@@ -174,7 +188,7 @@ func (s *server) secondFactorPassed(w http.ResponseWriter, r *http.Request, in a
 func (s *server) mfaResend(w http.ResponseWriter, r *http.Request, v visitor) {
 	ctx := r.Context()
 	if err := s.auth.ResendLoginCode(ctx, v.pre, ipOf(ctx)); err != nil {
-		s.fail(w, r, err, s.loginStep(ctx, v, "login_mfa_code", codeView))
+		s.fail(w, r, err, resendRefused(s.codeStep(ctx, v), err))
 		return
 	}
 	s.sessions.Put(ctx, keyFlash, "We sent you a new code.")

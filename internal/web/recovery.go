@@ -71,15 +71,21 @@ func (s *server) resetStep(r *http.Request, rs auth.Reset, page string) step {
 	return step{page: page, flow: s.flows.reset, view: func() (*view, error) { return s.resetView(r, rs) }}
 }
 
-// resetView shows the second factors the reset may use.
+// resetView shows the second factors the reset may use and, once a code
+// was sent, the wait before a resend.
 func (s *server) resetView(r *http.Request, rs auth.Reset) (*view, error) {
 	o, err := s.auth.ResetFactors(r.Context(), rs)
+	if err != nil {
+		return nil, err
+	}
+	wait, err := s.auth.ResetResendWait(r.Context(), rs)
 	if err != nil {
 		return nil, err
 	}
 	v := newView("Reset your password")
 	v.Reset = o
 	v.Masked = o.MaskedPhone
+	v.ResendIn = seconds(wait)
 	return v, nil
 }
 
@@ -141,11 +147,11 @@ func (s *server) resetSMS(w http.ResponseWriter, r *http.Request, rs auth.Reset)
 	resend := rs.CodeSent
 	next, err := s.auth.SendResetCode(ctx, rs, ipOf(ctx))
 	if err != nil {
-		page := "password_reset"
 		if resend {
-			page = "password_reset_code"
+			s.resetFail(w, r, err, resendRefused(s.resetStep(r, rs, "password_reset_code"), err))
+			return
 		}
-		s.resetFail(w, r, err, s.resetStep(r, rs, page))
+		s.resetFail(w, r, err, s.resetStep(r, rs, "password_reset"))
 		return
 	}
 	s.sessions.Put(ctx, keyReset, next)

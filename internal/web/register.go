@@ -104,13 +104,24 @@ func (s *server) registerVerifyPage(w http.ResponseWriter, r *http.Request, reg 
 		http.Redirect(w, r, "/register/credentials", http.StatusSeeOther)
 		return
 	}
-	s.render(w, r, http.StatusOK, "register_verify", s.registerVerifyView(reg))
+	v, err := s.registerVerifyView(r.Context(), reg)
+	if err != nil {
+		s.fail(w, r, err, step{flow: s.flows.registration})
+		return
+	}
+	s.render(w, r, http.StatusOK, "register_verify", v)
 }
 
-func (s *server) registerVerifyView(reg auth.Registration) *view {
+// registerVerifyView is step 3, with the wait before a resend.
+func (s *server) registerVerifyView(ctx context.Context, reg auth.Registration) (*view, error) {
+	wait, err := s.auth.RegisterResendWait(ctx, reg)
+	if err != nil {
+		return nil, err
+	}
 	v := s.registerView(3)
 	v.Masked = s.auth.MaskPhone(reg.Phone)
-	return v
+	v.ResendIn = seconds(wait)
+	return v, nil
 }
 
 // registerVerify serves POST /register/verify: a right code creates the
@@ -122,7 +133,7 @@ func (s *server) registerVerify(w http.ResponseWriter, r *http.Request, reg auth
 		return
 	}
 	if _, err := s.auth.RegisterVerify(ctx, reg, f.get("code")); err != nil {
-		s.fail(w, r, err, s.registerVerifyStep(reg, s.flows.registrationEnd))
+		s.fail(w, r, err, s.registerVerifyStep(ctx, reg, s.flows.registrationEnd))
 		return
 	}
 	s.sessions.Remove(ctx, keyReg)
@@ -132,15 +143,15 @@ func (s *server) registerVerify(w http.ResponseWriter, r *http.Request, reg auth
 }
 
 // registerVerifyStep is the code page of registration as a step of flow f.
-func (s *server) registerVerifyStep(reg auth.Registration, f *flow) step {
-	return step{page: "register_verify", flow: f, view: func() (*view, error) { return s.registerVerifyView(reg), nil }}
+func (s *server) registerVerifyStep(ctx context.Context, reg auth.Registration, f *flow) step {
+	return step{page: "register_verify", flow: f, view: func() (*view, error) { return s.registerVerifyView(ctx, reg) }}
 }
 
 // registerResend serves POST /register/resend.
 func (s *server) registerResend(w http.ResponseWriter, r *http.Request, reg auth.Registration) {
 	ctx := r.Context()
 	if err := s.auth.RegisterResend(ctx, reg, ipOf(ctx)); err != nil {
-		s.fail(w, r, err, s.registerVerifyStep(reg, s.flows.registration))
+		s.fail(w, r, err, resendRefused(s.registerVerifyStep(ctx, reg, s.flows.registration), err))
 		return
 	}
 	s.sessions.Put(ctx, keyFlash, "We sent you a new code.")

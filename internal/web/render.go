@@ -88,6 +88,7 @@ type view struct {
 	OldMasked  string // account phone change: the number in force
 	Step       int    // registration: 1 to 3
 	Setup      bool   // login/mfa: MFA flag 0, set up the phone
+	ResendIn   int    // code pages: seconds until a resend is allowed; 0 is now
 	HasTOTP    bool   // login/mfa: the authenticator app may be chosen
 	FirstName  string
 	LastName   string
