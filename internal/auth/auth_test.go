@@ -433,7 +433,8 @@ func TestLockSurvivesRestart(t *testing.T) {
 		f.svc.Login(ctx, bad)
 	}
 	restarted, err := New(Options{Store: f.db, Verifier: f.ver, Captcha: fakeCaptcha{}, Hasher: f.hash,
-		LimitKey: []byte(strings.Repeat("k", 32)), Now: f.clock.Now, Limits: Limits{AccountFailures: 10}})
+		LimitKey: []byte(strings.Repeat("k", 32)), BackupKey: []byte(strings.Repeat("b", 32)),
+		ReplayKey: []byte(strings.Repeat("r", 32)), LinkKey: []byte(strings.Repeat("l", 32)), Now: f.clock.Now, Limits: Limits{AccountFailures: 10}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,8 @@ func benchService(b *testing.B, now func() time.Time) (*Service, *store.DB, *loc
 		b.Fatal(err)
 	}
 	svc, err := New(Options{Store: db, Verifier: eng, Captcha: fakeCaptcha{}, Hasher: h,
-		LimitKey: []byte(strings.Repeat("k", 32)), Now: now,
+		LimitKey: []byte(strings.Repeat("k", 32)), BackupKey: []byte(strings.Repeat("b", 32)),
+		ReplayKey: []byte(strings.Repeat("r", 32)), LinkKey: []byte(strings.Repeat("l", 32)), Now: now,
 		Limits: Limits{IPFailures: 1 << 30, TOTPPerIP: 1 << 30, AccountFailures: 1 << 30, CodesPerLogin: 1 << 30}})
 	if err != nil {
 		b.Fatal(err)

@@ -154,7 +154,8 @@ func newFixtureWith(t *testing.T, lim Limits) *fixture {
 		ver: newFakeVerifier(), hash: &fakeHasher{}}
 	f.svc, err = New(Options{
 		Store: db, Verifier: f.ver, Captcha: fakeCaptcha{}, Hasher: f.hash,
-		LimitKey: []byte(strings.Repeat("k", 32)), Now: f.clock.Now, Limits: lim, Texter: f.ver,
+		LimitKey: []byte(strings.Repeat("k", 32)), BackupKey: []byte(strings.Repeat("b", 32)),
+		ReplayKey: []byte(strings.Repeat("r", 32)), LinkKey: []byte(strings.Repeat("l", 32)), Now: f.clock.Now, Limits: lim, Texter: f.ver,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -96,9 +96,6 @@ func (s *Service) initRecovery(o Options) {
 		s.mailless = true
 	}
 	s.linkKey, s.portal = o.LinkKey, o.PortalURL
-	if s.linkKey == nil {
-		s.linkKey = s.mac(s.limitKey, "link tokens")
-	}
 	s.bg = &background{sem: make(chan struct{}, maxBackground), idle: make(chan struct{})}
 	close(s.bg.idle)
 }

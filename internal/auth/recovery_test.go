@@ -112,7 +112,8 @@ func newMailFixture(t *testing.T) *mailFixture {
 	var err error
 	f.svc, err = New(Options{
 		Store: f.db, Verifier: f.ver, Captcha: fakeCaptcha{}, Hasher: f.hash,
-		LimitKey: []byte(strings.Repeat("k", 32)), Now: f.clock.Now,
+		LimitKey: []byte(strings.Repeat("k", 32)), BackupKey: []byte(strings.Repeat("b", 32)),
+		ReplayKey: []byte(strings.Repeat("r", 32)), LinkKey: []byte(strings.Repeat("l", 32)), Now: f.clock.Now,
 		Notifier: m.mail, Sessions: m.sessions, Activity: m.rec, PortalURL: "https://login.example.com/",
 	})
 	if err != nil {

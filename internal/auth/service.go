@@ -76,8 +76,8 @@ type Options struct {
 	Captcha       Captcha
 	Hasher        Hasher
 	LimitKey      []byte // HMAC key that hides phone numbers and IPs in counter keys
-	BackupKey     []byte // HMAC key of backup code hashes; derived from LimitKey when nil
-	ReplayKey     []byte // HMAC key of accepted TOTP code hashes; derived from LimitKey when nil
+	BackupKey     []byte // HMAC key of backup code hashes; at least 16 bytes
+	ReplayKey     []byte // HMAC key of accepted TOTP code hashes; at least 16 bytes
 	Issuer        string // name authenticator apps show, default verify.DefaultIssuer
 	DefaultRegion string // for phone numbers without a country code, default "US"
 	// SMSCountries are the countries codes may go to (ISO 3166 alpha-2, or
@@ -102,7 +102,7 @@ type Options struct {
 	// The email channel (notify.go): Notifier mails the owner a notice of
 	// every security event; nil: nothing is mailed.
 	Notifier  Notifier
-	LinkKey   []byte // HMAC key of emailed link tokens; derived from LimitKey when nil
+	LinkKey   []byte // HMAC key of emailed link tokens; at least 16 bytes
 	PortalURL string // public URL of the portal, the base of emailed links
 }
 
@@ -143,8 +143,12 @@ func New(o Options) (*Service, error) {
 	if o.Store == nil || o.Verifier == nil || o.Captcha == nil || o.Hasher == nil {
 		return nil, errors.New("auth: Store, Verifier, Captcha and Hasher are required")
 	}
-	if len(o.LimitKey) < 16 {
-		return nil, errors.New("auth: LimitKey must be at least 16 bytes")
+	// Each key is its own subkey of the portal's secret (package keys).
+	for name, k := range map[string][]byte{"LimitKey": o.LimitKey, "BackupKey": o.BackupKey,
+		"ReplayKey": o.ReplayKey, "LinkKey": o.LinkKey} {
+		if len(k) < 16 {
+			return nil, fmt.Errorf("auth: %s must be at least 16 bytes", name)
+		}
 	}
 	s := &Service{
 		st: o.Store, verifier: o.Verifier, captcha: o.Captcha, hasher: o.Hasher,
@@ -152,12 +156,6 @@ func New(o Options) (*Service, error) {
 		now: o.Now, rand: o.Rand, log: o.Log, obs: o.Observer,
 	}
 	s.backupKey, s.replayKey, s.issuer = o.BackupKey, o.ReplayKey, o.Issuer
-	if s.backupKey == nil {
-		s.backupKey = s.mac(s.limitKey, "backup codes")
-	}
-	if s.replayKey == nil {
-		s.replayKey = s.mac(s.limitKey, "totp replay")
-	}
 	if s.issuer == "" {
 		s.issuer = verify.DefaultIssuer
 	}

@@ -98,7 +98,8 @@ func benchPortal(b *testing.B, db *store.DB, n int) (http.Handler, []string) {
 		b.Fatal(err)
 	}
 	svc, err := auth.New(auth.Options{Store: db, Verifier: eng, Captcha: pow, Hasher: hasher,
-		LimitKey: ring.Derive(keys.PurposeLimitKey)})
+		LimitKey: ring.Derive(keys.PurposeLimitKey), BackupKey: ring.Derive(keys.PurposeBackupCode),
+		ReplayKey: ring.Derive(keys.PurposeReplay), LinkKey: ring.Derive(keys.PurposeLinkToken)})
 	if err != nil {
 		b.Fatal(err)
 	}
