@@ -2,12 +2,10 @@ package mail
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"gatehouse/internal/outbox"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -68,31 +66,16 @@ func NewOutboxSender(path string, now func() time.Time) (Sender, error) {
 	if now == nil {
 		now = time.Now
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("mail: outbox: %w", err)
-	}
-	f, err := openOutbox(path)
+	f, err := outbox.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("mail: outbox: %w", err)
+		return nil, fmt.Errorf("mail: %w", err)
 	}
-	err = f.Chmod(0o600)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, fmt.Errorf("mail: outbox: %w", err)
-	}
-	return &outboxSender{path: path, now: now}, nil
+	return &outboxSender{f: f, now: now}, nil
 }
 
 type outboxSender struct {
-	mu   sync.Mutex
-	path string
-	now  func() time.Time
-}
-
-func openOutbox(path string) (*os.File, error) {
-	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	f   *outbox.File
+	now func() time.Time
 }
 
 func (s *outboxSender) Send(ctx context.Context, m Message) error {
@@ -102,31 +85,12 @@ func (s *outboxSender) Send(ctx context.Context, m Message) error {
 	if err := m.validate(); err != nil {
 		return err
 	}
-	line, err := json.Marshal(OutboxEntry{
+	err := s.f.Append(OutboxEntry{
 		To: m.To, Subject: m.Subject, Body: m.Body, Kind: m.Kind,
 		Links: Links(m.Body), SentAt: s.now().UTC(),
 	})
 	if err != nil {
-		return fmt.Errorf("%w: outbox: %w", ErrSend, err)
-	}
-	line = append(line, '\n')
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	// Opened per message, so an outbox moved or truncated by its reader is
-	// recreated; O_APPEND keeps lines whole across processes.
-	f, err := openOutbox(s.path)
-	if err != nil {
-		return fmt.Errorf("%w: outbox: %w", ErrSend, err)
-	}
-	_, err = f.Write(line)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("%w: outbox: %w", ErrSend, err)
+		return fmt.Errorf("%w: %w", ErrSend, err)
 	}
 	return nil
 }

@@ -2,12 +2,10 @@ package local
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"gatehouse/internal/outbox"
 	"io"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 )
@@ -50,69 +48,24 @@ func (s *consoleSender) Send(ctx context.Context, m Message) error {
 	return nil
 }
 
-// NewOutboxSender returns a Sender that appends each message as one JSON
-// object per line (JSON Lines) to the file at path, created with mode 0600
-// (an existing file is narrowed to 0600, as it holds codes). Each message is
-// written and synced before Send returns, so another process (a test, an
-// operator) can read the code at once. It is safe for concurrent use,
-// including by several processes.
+// NewOutboxSender appends every message as a JSON line to the file at path
+// (package outbox: created mode 0600, synced per line).
 func NewOutboxSender(path string) (Sender, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("local: outbox: %w", err)
-	}
-	f, err := openOutbox(path)
+	f, err := outbox.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("local: %w", err)
 	}
-	err = f.Chmod(0o600)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, fmt.Errorf("local: outbox: %w", err)
-	}
-	return &outboxSender{path: path}, nil
+	return &outboxSender{f: f}, nil
 }
 
-type outboxSender struct {
-	mu   sync.Mutex
-	path string
-}
-
-func openOutbox(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("local: outbox: %w", err)
-	}
-	return f, nil
-}
+type outboxSender struct{ f *outbox.File }
 
 func (s *outboxSender) Send(ctx context.Context, m Message) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("local: outbox: %w", err)
 	}
-	line, err := json.Marshal(m)
-	if err != nil {
-		return fmt.Errorf("local: outbox: %w", err)
-	}
-	line = append(line, '\n')
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	// Opened per message, so an outbox moved or truncated by its reader is
-	// recreated; O_APPEND keeps lines whole across processes.
-	f, err := openOutbox(s.path)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(line)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("local: outbox: %w", err)
+	if err := s.f.Append(m); err != nil {
+		return fmt.Errorf("local: %w", err)
 	}
 	return nil
 }
