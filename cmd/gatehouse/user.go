@@ -6,14 +6,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"gatehouse/internal/portal"
 	"io"
 	"sort"
 	"strings"
 	"text/tabwriter"
 
 	"gatehouse/internal/auth"
-	"gatehouse/internal/config"
 	"gatehouse/internal/phone"
 )
 
@@ -67,20 +65,15 @@ func userAdd(ctx context.Context, args []string, getenv func(string) string, std
 	first := fs.String("first-name", "", "first name (required)")
 	last := fs.String("last-name", "", "last name (required)")
 	ph := fs.String("phone", "", "phone number on file (optional)")
-	dataDir := fs.String("data-dir", "", "data directory (default GATEHOUSE_DATA_DIR)")
-	dbURL := fs.String("database-url", "", "database URL (default GATEHOUSE_DATABASE_URL)")
+	db := dbFlags(fs)
 	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	cfg, err := loadExisting(ctx, getenv, *dataDir, *dbURL)
-	if err != nil {
 		return err
 	}
 	pw, err := readPassword(stdin)
 	if err != nil {
 		return err
 	}
-	a, err := portal.Build(ctx, cfg, portal.Deps{Stderr: stderr})
+	a, err := db.open(ctx, getenv, stderr)
 	if err != nil {
 		return err
 	}
@@ -122,16 +115,11 @@ func readPassword(r io.Reader) (string, error) {
 func userList(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("user list", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dataDir := fs.String("data-dir", "", "data directory (default GATEHOUSE_DATA_DIR)")
-	dbURL := fs.String("database-url", "", "database URL (default GATEHOUSE_DATABASE_URL)")
+	db := dbFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := loadExisting(ctx, getenv, *dataDir, *dbURL)
-	if err != nil {
-		return err
-	}
-	a, err := portal.Build(ctx, cfg, portal.Deps{Stderr: stderr})
+	a, err := db.open(ctx, getenv, stderr)
 	if err != nil {
 		return err
 	}
@@ -148,21 +136,9 @@ func userList(ctx context.Context, args []string, getenv func(string) string, st
 			mfa = "on"
 		}
 		fmt.Fprintf(tw, "%s\t%s %s\t%s\t%s\t%s\n", u.Email, u.FirstName, u.LastName,
-			phone.Mask(u.Phone, cfg.DefaultRegion), mfa, u.CreatedAt.Format("2006-01-02 15:04"))
+			phone.Mask(u.Phone, a.Config.DefaultRegion), mfa, u.CreatedAt.Format("2006-01-02 15:04"))
 	}
 	return tw.Flush()
-}
-
-// loadFor loads the configuration for an admin command, with its overrides.
-func loadFor(getenv func(string) string, dataDir, dbURL string) (config.Config, error) {
-	var args []string
-	if dataDir != "" {
-		args = append(args, "-data-dir", dataDir)
-	}
-	if dbURL != "" {
-		args = append(args, "-database-url", dbURL)
-	}
-	return config.Load(getenv, args)
 }
 
 // userUnlock ends every sign-in wait of an account: its own and that of
@@ -171,19 +147,14 @@ func userUnlock(ctx context.Context, args []string, getenv func(string) string, 
 	fs := flag.NewFlagSet("user unlock", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	email := fs.String("email", "", "email address (required)")
-	dataDir := fs.String("data-dir", "", "data directory (default GATEHOUSE_DATA_DIR)")
-	dbURL := fs.String("database-url", "", "database URL (default GATEHOUSE_DATABASE_URL)")
+	db := dbFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *email == "" {
 		return errors.New("usage: gatehouse user unlock --email E")
 	}
-	cfg, err := loadFor(getenv, *dataDir, *dbURL)
-	if err != nil {
-		return err
-	}
-	a, err := portal.Build(ctx, cfg, portal.Deps{Stderr: stderr})
+	a, err := db.open(ctx, getenv, stderr)
 	if err != nil {
 		return err
 	}

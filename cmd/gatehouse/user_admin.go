@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"gatehouse/internal/auth"
-	"gatehouse/internal/config"
-	"gatehouse/internal/store"
 	"gatehouse/internal/useragent"
 )
 
@@ -156,8 +154,7 @@ func userAdmin(ctx context.Context, name string, mk func() adminCmd, args []stri
 		fs.PrintDefaults()
 	}
 	email := fs.String("email", "", "email address of the account (required)")
-	dataDir := fs.String("data-dir", "", "data directory (default GATEHOUSE_DATA_DIR)")
-	dbURL := fs.String("database-url", "", "database URL (default GATEHOUSE_DATABASE_URL)")
+	db := dbFlags(fs)
 	if cmd.flags != nil {
 		cmd.flags(fs)
 	}
@@ -167,11 +164,7 @@ func userAdmin(ctx context.Context, name string, mk func() adminCmd, args []stri
 	if *email == "" {
 		return fmt.Errorf("user %s: --email is required", name)
 	}
-	cfg, err := loadExisting(ctx, getenv, *dataDir, *dbURL)
-	if err != nil {
-		return err
-	}
-	a, err := portal.Build(ctx, cfg, portal.Deps{Stderr: stderr})
+	a, err := db.open(ctx, getenv, stderr)
 	if err != nil {
 		return err
 	}
@@ -184,25 +177,6 @@ func userAdmin(ctx context.Context, name string, mk func() adminCmd, args []stri
 		return err
 	}
 	return cmd.run(ctx, a, acct, stdout)
-}
-
-// loadExisting loads the configuration of an admin command and checks that
-// its database exists, before anything (the key file, the schema) could be
-// created.
-func loadExisting(ctx context.Context, getenv func(string) string, dataDir, dbURL string) (config.Config, error) {
-	cfg, err := loadFor(getenv, dataDir, dbURL)
-	if err != nil {
-		return cfg, err
-	}
-	ok, err := store.Exists(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return cfg, err
-	}
-	if !ok {
-		return cfg, fmt.Errorf("no Gatehouse database at %s (data directory %s): check --data-dir or --database-url; `gatehouse serve` creates it",
-			dbKind(cfg.DatabaseURL), cfg.DataDir)
-	}
-	return cfg, nil
 }
 
 // userAdminNames lists the administration commands for usage lines.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"gatehouse/internal/portal"
 	"io"
 	"strings"
 	"text/tabwriter"
@@ -21,19 +20,14 @@ func userShow(ctx context.Context, args []string, getenv func(string) string, st
 	fs := flag.NewFlagSet("user show", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	email := fs.String("email", "", "email address (required)")
-	dataDir := fs.String("data-dir", "", "data directory (default GATEHOUSE_DATA_DIR)")
-	dbURL := fs.String("database-url", "", "database URL (default GATEHOUSE_DATABASE_URL)")
+	db := dbFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *email == "" {
 		return errors.New("user show: --email is required")
 	}
-	cfg, err := loadFor(getenv, *dataDir, *dbURL)
-	if err != nil {
-		return err
-	}
-	a, err := portal.Build(ctx, cfg, portal.Deps{Stderr: stderr})
+	a, err := db.open(ctx, getenv, stderr)
 	if err != nil {
 		return err
 	}
@@ -54,7 +48,7 @@ func userShow(ctx context.Context, args []string, getenv func(string) string, st
 	fmt.Fprintf(tw, "email\t%s\n", u.Email)
 	fmt.Fprintf(tw, "first name\t%s\n", u.FirstName)
 	fmt.Fprintf(tw, "last name\t%s\n", u.LastName)
-	fmt.Fprintf(tw, "phone\t%s\n", phone.Mask(u.Phone, cfg.DefaultRegion))
+	fmt.Fprintf(tw, "phone\t%s\n", phone.Mask(u.Phone, a.Config.DefaultRegion))
 	fmt.Fprintf(tw, "mfa\t%s\n", mfa)
 	fmt.Fprintf(tw, "created\t%s\n", u.CreatedAt.Format("2006-01-02 15:04"))
 	fmt.Fprintf(tw, "groups\t%s\n", strings.Join(groups, ","))
@@ -71,8 +65,7 @@ func userGroups(ctx context.Context, args []string, getenv func(string) string, 
 	clear := fs.Bool("clear", false, "remove every group")
 	add := fs.String("add", "", "comma-separated groups to add")
 	remove := fs.String("remove", "", "comma-separated groups to remove")
-	dataDir := fs.String("data-dir", "", "data directory (default GATEHOUSE_DATA_DIR)")
-	dbURL := fs.String("database-url", "", "database URL (default GATEHOUSE_DATABASE_URL)")
+	db := dbFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -80,11 +73,7 @@ func userGroups(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	cfg, err := loadFor(getenv, *dataDir, *dbURL)
-	if err != nil {
-		return err
-	}
-	a, err := portal.Build(ctx, cfg, portal.Deps{Stderr: stderr})
+	a, err := db.open(ctx, getenv, stderr)
 	if err != nil {
 		return err
 	}
