@@ -23,6 +23,7 @@ var mfaScripts = []string{"js/mfa-base.js", "js/mfa.js", "js/codes.js"}
 // enrollView is the new authenticator shown on the page without JavaScript.
 type enrollView struct {
 	QR     template.URL // data:image/png;base64 URL, made on the server
+	URI    template.URL // the otpauth:// URI, for phones (template.URL, or html/template blanks the scheme)
 	Secret string       // base32, in groups of four
 }
 
@@ -97,7 +98,7 @@ func (s *server) generateTOTP(w http.ResponseWriter, r *http.Request, v visitor,
 	s.show(w, r, "account_totp", func() (*view, error) {
 		vw, err := s.accountView(ctx, v, "Set up an authenticator app")
 		if err == nil {
-			vw.Enroll = &enrollView{QR: template.URL(qr), Secret: groupSecret(e.Secret)}
+			vw.Enroll = &enrollView{QR: template.URL(qr), URI: template.URL(e.URI), Secret: groupSecret(e.Secret)}
 		}
 		return vw, err
 	})

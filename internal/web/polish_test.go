@@ -187,3 +187,14 @@ func TestReusedAuthenticatorCodeSaysSo(t *testing.T) {
 		}
 	})
 }
+
+// The set-up page without JavaScript offers the otpauth:// link a phone's
+// own authenticator app opens, since a QR on the phone's screen cannot be
+// scanned by it.
+func TestEnrollmentPageOffersTheAppLink(t *testing.T) {
+	h := newHarness(t)
+	c := h.member("ada@example.com")
+	r := c.mfaPage(pathGenerateTOTP, url.Values{"format": {"html"}})
+	expect(t, r, http.StatusOK, "")
+	contains(t, r.body, `href="otpauth://totp/Gatehouse:ada@example.com?secret=`, "Open in authenticator app")
+}
