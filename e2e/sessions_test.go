@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -78,5 +79,49 @@ func TestSessionsDevicesActivity(t *testing.T) {
 	)
 	if got := text(t, ctx, "#devices"); !strings.Contains(got, "No remembered devices") {
 		t.Fatalf("devices after forgetting: %q", got)
+	}
+}
+
+// smsSignIn runs the password step and the SMS code in the browser of ctx.
+func smsSignIn(t *testing.T, ctx context.Context, p *portal, email string) {
+	t.Helper()
+	passwordStep(t, ctx, p, email)
+	do(t, ctx, "choose SMS", waitFor(`form[action="/login/mfa/sms"] button`), submit("/login/mfa/sms"))
+	wantPath(t, ctx, p.URL, "/login/mfa/code")
+	do(t, ctx, "SMS code", waitFor(`input[name=code]`), fill(`input[name=code]`, p.lastCode(t, phoneE164)),
+		submit("/login/mfa/code"))
+	wantPath(t, ctx, p.URL, "/dashboard")
+}
+
+// TestRevokeAnotherSession: signed in on two browsers, the person sees both
+// sessions and signs the other one out, which is then signed out at its
+// next page; the activity list says so.
+func TestRevokeAnotherSession(t *testing.T) {
+	laptop, phone := browser(t, 1280, 900), browser(t, 1280, 900)
+	p := startPortal(t)
+	registerAccount(t, laptop, p, "ada@example.com")
+	smsSignIn(t, laptop, p, "ada@example.com")
+	smsSignIn(t, phone, p, "ada@example.com")
+	do(t, laptop, "sessions page with two sessions",
+		chromedp.Navigate(p.URL+"/account/sessions"),
+		waitFor(`.row-current`),
+		shots(t, "sessions-06-two-sessions", ""),
+	)
+	if n := eval[int](t, laptop, `document.querySelectorAll('.rows .row').length`); n != 2 {
+		t.Fatalf("%d sessions listed, want 2", n)
+	}
+	do(t, laptop, "sign out everywhere else",
+		click(`form[action="/account/sessions/revoke"] input[name=all][value=others] ~ button`),
+		waitFor(`.notice-success`),
+		shots(t, "sessions-07-others-signed-out", ""),
+	)
+	if n := eval[int](t, laptop, `document.querySelectorAll('.rows .row').length`); n != 1 {
+		t.Fatalf("%d sessions listed after signing the others out, want 1", n)
+	}
+	do(t, phone, "the other browser's next page", chromedp.Navigate(p.URL+"/dashboard"), waitFor(`input[name=email]`))
+	wantPath(t, phone, p.URL, "/login")
+	do(t, laptop, "activity", chromedp.Navigate(p.URL+"/account/activity"), waitFor(`.rows`))
+	if got := text(t, laptop, ".rows"); !strings.Contains(got, "Signed out a session") {
+		t.Errorf("activity does not show the revoked session: %q", got)
 	}
 }
