@@ -61,10 +61,11 @@ func TestLogoutReturn(t *testing.T) {
 	m := authzMember(h, "ann@example.com")
 	page := m.get("/logout?rd=" + url.QueryEscape("http://app.example.test/home"))
 	expect(t, page, http.StatusOK, "")
-	contains(t, page.body, `action="/logout"`, `name="rd" value="http://app.example.test/home"`)
+	contains(t, page.body, `action="/logout"`, `name="rd" value="http://app.example.test/home"`,
+		`<a href="http://app.example.test/home">Stay signed in</a>`)
 	wantIdentity(t, m.forward("/home", nil), "ann@example.com", "Ada Lovelace", "")
 	bad := m.get("/logout?rd=" + url.QueryEscape("https://evil.test/"))
-	if strings.Contains(bad.body, `name="rd"`) {
+	if strings.Contains(bad.body, `name="rd"`) || strings.Contains(bad.body, "evil.test") {
 		t.Error("a foreign rd was kept on the confirm page")
 	}
 	expect(t, m.post("/logout", url.Values{"rd": {"http://app.example.test/home"}}), http.StatusSeeOther, "http://app.example.test/home")
