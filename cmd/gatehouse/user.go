@@ -48,6 +48,9 @@ const userUsage = `usage: gatehouse user COMMAND [flags]
 Commands:
   add --email E --first-name F --last-name L [--phone P]   import an account (password on stdin)
   list                                                     list accounts
+  show --email E                                           one account, with its groups
+  groups --email E --set a,b | --add a,b | --remove c      the groups access rules name
+  unlock --email E                                         end the account's sign-in waits
   disable|enable --email E                                 stop or allow sign-in (disable ends sessions)
   delete --email E --yes                                   delete an account
   sessions --email E [--revoke-all]                        list or end its sessions

@@ -145,3 +145,18 @@ func TestUserAdmin(t *testing.T) {
 		t.Fatalf("disable a deleted account: %v", err)
 	}
 }
+
+// TestUserUsageListsEveryCommand: gatehouse user --help names every
+// command the dispatch knows.
+func TestUserUsageListsEveryCommand(t *testing.T) {
+	names := []string{"add", "list", "show", "groups", "unlock"}
+	for name := range adminCmds() {
+		names = append(names, name)
+	}
+	for _, name := range names {
+		if !strings.Contains(userUsage, "\n  "+name+" ") && !strings.Contains(userUsage, "|"+name+" ") &&
+			!strings.Contains(userUsage, "\n  "+name+"|") {
+			t.Errorf("gatehouse user --help does not list %s", name)
+		}
+	}
+}
