@@ -72,6 +72,9 @@ func (e *env) run(ctx context.Context, sc scenario, p plan) (Result, error) {
 		return r, nil
 	}
 	e.waited.Store(0)
+	// The moment the timed phase starts, for whoever profiles the portal
+	// over it (GATEHOUSE_PPROF, docs/PERFORMANCE.md).
+	fmt.Fprintf(e.log, "timing %s at c=%d\n", sc.name, p.c)
 	rss := watchRSS(e.pid)
 	var started atomic.Int64
 	start := time.Now()

@@ -48,7 +48,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 			ln.Close()
 			return fmt.Errorf("listen for metrics: %w", err)
 		}
-		msrv := newServer(a.Metrics.Handler())
+		mh := a.Metrics.Handler()
+		if cfg.Pprof {
+			mh = a.Metrics.HandlerWithProfiles()
+		}
+		msrv := newServer(mh)
 		servers = append(servers, step{"metrics server", msrv.Shutdown})
 		go func() { errc <- fmt.Errorf("metrics: %w", msrv.Serve(mln)) }()
 		a.Log.Info("metrics listening", "addr", mln.Addr().String())

@@ -283,50 +283,115 @@ func (s *Service) CheckLoginCode(ctx context.Context, pa PreAuth, code string) (
 	})
 }
 
+// guess is a second-factor attempt counted against the login and the
+// account before it is checked (see reserve).
+type guess struct {
+	codesKey string
+	codes    store.Window  // the login's codes, this one included
+	att      store.Attempt // the account's attempts, this one included
+	relock   bool          // the account is at its cap without a wait: start it
+}
+
+// atomically runs fn in one transaction of the store and returns fn's
+// error, or else the commit's. What fn did is committed even when fn
+// returns an error: a refused or malformed attempt still counts.
+func (s *Service) atomically(ctx context.Context, fn func(ctx context.Context) error) error {
+	var ferr error
+	if err := s.st.Atomically(ctx, func(ctx context.Context) error { ferr = fn(ctx); return nil }); err != nil {
+		return fmt.Errorf("auth: %w", err)
+	}
+	return ferr
+}
+
+// reserve counts a second-factor attempt against the login and the
+// account, before it is checked, so that parallel guesses are bounded by
+// the caps. It returns ErrTooManyCodes when either has none left. It only
+// runs statements, so it can be part of a caller's transaction.
+func (s *Service) reserve(ctx context.Context, pa PreAuth, u store.User) (guess, error) {
+	g := guess{codesKey: "login-codes:" + pa.LoginID}
+	var err error
+	if g.codes, err = s.st.Hit(ctx, g.codesKey, 1, s.lim.PreAuthTTL, s.now()); err != nil {
+		return g, fmt.Errorf("auth: second factor: %w", err)
+	}
+	if g.codes.Count > s.lim.CodesPerLogin {
+		return g, ErrTooManyCodes
+	}
+	if g.att, err = s.st.BeginAttempt(ctx, u.ID, s.lim.AccountFailures, s.now()); err != nil {
+		return g, fmt.Errorf("auth: second factor: %w", err)
+	}
+	if g.att.Refused {
+		// An account found at its cap without a wait (its lock write was
+		// lost) starts its wait now, so no account is refused forever.
+		g.relock = !g.att.LockedUntil.After(s.now())
+		s.log.Info("second factor refused: account waits", "user", u.ID)
+		return g, ErrTooManyCodes
+	}
+	return g, nil
+}
+
+// afterReserve does what a refused reservation leaves to do outside its
+// transaction.
+func (s *Service) afterReserve(ctx context.Context, userID string, g guess) {
+	if g.relock {
+		s.lock(ctx, userID)
+	}
+}
+
 // secondFactor runs check under the caps every second factor shares: the
 // attempt is counted against the login and the account before it is checked;
 // a wrong code (ErrWrongCode) may end the login or lock the account; a right
 // one clears the account's failures.
 func (s *Service) secondFactor(ctx context.Context, pa PreAuth, u store.User, check func() error) (Account, error) {
-	codesKey := "login-codes:" + pa.LoginID
-	w, err := s.st.Hit(ctx, codesKey, 1, s.lim.PreAuthTTL, s.now())
+	var g guess
+	err := s.atomically(ctx, func(ctx context.Context) (err error) {
+		g, err = s.reserve(ctx, pa, u)
+		return err
+	})
+	s.afterReserve(ctx, u.ID, g)
 	if err != nil {
-		return Account{}, fmt.Errorf("auth: second factor: %w", err)
+		return Account{}, err
 	}
-	if w.Count > s.lim.CodesPerLogin {
-		return Account{}, ErrTooManyCodes
-	}
-	att, waits, err := s.beginAttempt(ctx, u.ID)
-	if err != nil {
-		return Account{}, fmt.Errorf("auth: second factor: %w", err)
-	}
-	if waits {
-		s.log.Info("second factor refused: account waits", "user", u.ID)
-		return Account{}, ErrTooManyCodes
-	}
-	err = check()
+	return s.settle(ctx, u, g, check, nil)
+}
+
+// settle checks a reserved guess. On success, commit (when not nil) and the
+// clearing of the account's failures are one transaction; commit may still
+// turn the guess wrong (an authenticator code spent meanwhile). A guess
+// that is not the user's (provider down, code expired) gives its attempt
+// back, so an outage cannot lock anyone out.
+func (s *Service) settle(ctx context.Context, u store.User, g guess, check func() error,
+	commit func(ctx context.Context) error) (Account, error) {
+	err := check()
 	if err == nil {
-		if err := s.st.ResetAttempts(ctx, u.ID); err != nil {
-			return Account{}, fmt.Errorf("auth: second factor: %w", err)
+		err = s.st.Atomically(ctx, func(ctx context.Context) error {
+			if commit != nil {
+				if err := commit(ctx); err != nil {
+					return err
+				}
+			}
+			if err := s.st.ResetAttempts(ctx, u.ID); err != nil {
+				return fmt.Errorf("auth: second factor: %w", err)
+			}
+			return nil
+		})
+		if err == nil {
+			s.log.Info("signed in", "user", u.ID)
+			return accountOf(u), nil
 		}
-		s.log.Info("signed in", "user", u.ID)
-		return accountOf(u), nil
 	}
 	if !errors.Is(err, ErrWrongCode) {
-		// Not the user's guess (provider down, code expired): give the
-		// attempt back so an outage cannot lock anyone out.
 		s.giveBackAttempt(ctx, u.ID)
-		if _, e := s.st.Hit(ctx, codesKey, -1, s.lim.PreAuthTTL, s.now()); e != nil {
+		if _, e := s.st.Hit(ctx, g.codesKey, -1, s.lim.PreAuthTTL, s.now()); e != nil {
 			s.log.Warn("attempt give-back failed", "err", e)
 		}
 		return Account{}, err
 	}
-	s.failed(ctx, u.ID, att)
+	s.failed(ctx, u.ID, g.att)
 	s.record(ctx, u.ID, EventSecondFactorFailed, "")
-	if w.Count >= s.lim.CodesPerLogin || att.Count >= s.lim.AccountFailures {
+	if g.codes.Count >= s.lim.CodesPerLogin || g.att.Count >= s.lim.AccountFailures {
 		return Account{}, ErrTooManyCodes
 	}
-	if left := s.lim.CodesPerLogin - w.Count; left <= 2 {
+	if left := s.lim.CodesPerLogin - g.codes.Count; left <= 2 {
 		return Account{}, &TriesLeftError{Left: left, Err: err}
 	}
 	return Account{}, err

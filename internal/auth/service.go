@@ -20,6 +20,9 @@ import (
 // Lookups of absent rows return an error wrapping store.ErrNotFound.
 type Store interface {
 	groupStore
+	// Atomically runs fn with every statement for fn's context in one
+	// transaction (see store.DB.Atomically): fn only runs statements.
+	Atomically(ctx context.Context, fn func(ctx context.Context) error) error
 	CreateUser(ctx context.Context, u store.User) error
 	UserByEmail(ctx context.Context, email string) (store.User, error)
 	UserByID(ctx context.Context, id string) (store.User, error)

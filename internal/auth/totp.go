@@ -191,29 +191,46 @@ func (s *Service) totpKey(userID, code string) string {
 
 // CheckLoginTOTP checks an authenticator code at sign-in, under the per-IP
 // limit and the caps every second factor shares. A code accepted once is
-// never accepted again for the user.
+// never accepted again for the user. A success writes twice: the per-IP
+// limit and the reservation of the attempt in one transaction before the
+// check, the spent code and the cleared failures in one after it (plus the
+// engine's own step record on the embedded engine).
 func (s *Service) CheckLoginTOTP(ctx context.Context, pa PreAuth, code, ip string) (_ Account, err error) {
 	defer func() { s.obs.SignIn(MethodTOTP, outcome(err)) }()
-	if err := s.take(ctx, "totp-ip:"+s.subject("ip", ip), s.lim.TOTPPerIP, time.Minute,
-		"Too many codes tried from your network. Wait a minute and try again."); err != nil {
-		return Account{}, err
-	}
-	st, err := s.Pending(ctx, pa)
+	var (
+		st  LoginState
+		c   string
+		dev store.TOTPDevice
+		g   guess
+	)
+	err = s.atomically(ctx, func(ctx context.Context) error {
+		// Malformed codes count toward the per-IP limit too.
+		if err := s.take(ctx, "totp-ip:"+s.subject("ip", ip), s.lim.TOTPPerIP, time.Minute,
+			"Too many codes tried from your network. Wait a minute and try again."); err != nil {
+			return err
+		}
+		var err error
+		if st, err = s.Pending(ctx, pa); err != nil {
+			return err
+		}
+		if c, err = checkDigits("totp_code", code); err != nil {
+			return err
+		}
+		dev, err = s.st.TOTPDevice(ctx, pa.UserID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("auth: totp device: %w", err) // a database fault
+		}
+		if err != nil || !dev.Confirmed {
+			return ErrNoDevice
+		}
+		g, err = s.reserve(ctx, pa, st.user)
+		return err
+	})
+	s.afterReserve(ctx, st.user.ID, g)
 	if err != nil {
 		return Account{}, err
 	}
-	c, err := checkDigits("totp_code", code)
-	if err != nil {
-		return Account{}, err
-	}
-	dev, err := s.st.TOTPDevice(ctx, pa.UserID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return Account{}, fmt.Errorf("auth: totp device: %w", err) // a database fault
-	}
-	if err != nil || !dev.Confirmed {
-		return Account{}, ErrNoDevice
-	}
-	return s.secondFactor(ctx, pa, st.user, func() error {
+	return s.settle(ctx, st.user, g, func() error {
 		// A code accepted before is said to be so, whatever the provider
 		// (the embedded engine refuses its spent step as merely wrong).
 		if spent, err := s.st.TokenSpent(ctx, s.totpKey(st.user.ID, c), s.now()); err != nil {
@@ -231,6 +248,8 @@ func (s *Service) CheckLoginTOTP(ctx context.Context, pa PreAuth, code, ip strin
 			}
 			return ErrWrongCode
 		}
+		return nil
+	}, func(ctx context.Context) error {
 		if err := s.spendTOTP(ctx, st.user.ID, c); err != nil {
 			if errors.Is(err, ErrCodeReused) {
 				return fmt.Errorf("%w (%w)", ErrCodeReused, ErrWrongCode)

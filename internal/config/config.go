@@ -36,6 +36,7 @@ type Config struct {
 	HashConcurrency int            // GATEHOUSE_HASH_CONCURRENCY
 	LogLevel        string         // GATEHOUSE_LOG_LEVEL: debug | info | warn | error
 	MetricsAddr     string         // GATEHOUSE_METRICS_ADDR; "" serves no metrics
+	Pprof           bool           // GATEHOUSE_PPROF: Go's profiles on the metrics listener
 	ShutdownTimeout time.Duration  // GATEHOUSE_SHUTDOWN_TIMEOUT
 
 	RememberDevice    time.Duration // GATEHOUSE_REMEMBER_DEVICE; 0 turns "remember this device" off
@@ -90,6 +91,7 @@ var Vars = []Var{
 	{"GATEHOUSE_HASH_CONCURRENCY", "<number of CPUs>", "password hashes allowed to run at once"},
 	{"GATEHOUSE_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"GATEHOUSE_METRICS_ADDR", "", "address of a separate listener for Prometheus metrics on /metrics; empty: off"},
+	{"GATEHOUSE_PPROF", "false", "true: also serve Go's profiles (net/http/pprof) under /debug/pprof/ on the metrics listener"},
 	{"GATEHOUSE_SHUTDOWN_TIMEOUT", "15s", "on SIGTERM or SIGINT, how long requests in flight may take to finish"},
 	{"GATEHOUSE_REMEMBER_DEVICE", "720h", "how long \"don't ask again on this device\" skips the second factor; 0 turns it off"},
 	{"GATEHOUSE_ACTIVITY_RETENTION", "2160h", "how long security activity is kept"},

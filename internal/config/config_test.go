@@ -75,11 +75,19 @@ func TestMonitoringSettings(t *testing.T) {
 	if err != nil || c.MetricsAddr != "127.0.0.1:9464" || c.ShutdownTimeout.String() != "40s" {
 		t.Errorf("set: %q %s %v", c.MetricsAddr, c.ShutdownTimeout, err)
 	}
+	if c.Pprof {
+		t.Error("profiles on by default")
+	}
+	if c, err := Load(envOf(map[string]string{"GATEHOUSE_METRICS_ADDR": "127.0.0.1:9464", "GATEHOUSE_PPROF": "true"}), nil); err != nil || !c.Pprof {
+		t.Errorf("GATEHOUSE_PPROF=true: %v %v", c.Pprof, err)
+	}
 	for _, env := range []map[string]string{
 		{"GATEHOUSE_METRICS_ADDR": "9464"},
 		{"GATEHOUSE_METRICS_ADDR": "127.0.0.1:8080"}, // the public port
 		{"GATEHOUSE_SHUTDOWN_TIMEOUT": "soon"},
 		{"GATEHOUSE_SHUTDOWN_TIMEOUT": "0s"},
+		{"GATEHOUSE_PPROF": "true"}, // profiles need the metrics listener
+		{"GATEHOUSE_PPROF": "maybe", "GATEHOUSE_METRICS_ADDR": "127.0.0.1:9464"},
 	} {
 		if _, err := Load(envOf(env), nil); err == nil {
 			t.Errorf("%v accepted", env)

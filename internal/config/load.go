@@ -56,6 +56,7 @@ func Load(getenv func(string) string, args []string) (Config, error) {
 			Timeout:       p.duration("GATEHOUSE_TWILIO_TIMEOUT"),
 		},
 		SMSConsole:        p.bool("GATEHOUSE_SMS_CONSOLE"),
+		Pprof:             p.bool("GATEHOUSE_PPROF"),
 		PoWMaxNumber:      int64(p.int("GATEHOUSE_CAPTCHA_POW_MAXNUMBER")),
 		ShutdownTimeout:   p.duration("GATEHOUSE_SHUTDOWN_TIMEOUT"),
 		RememberDevice:    p.duration("GATEHOUSE_REMEMBER_DEVICE"),

@@ -33,6 +33,8 @@ func (c *Config) Validate() error {
 		} else if c.MetricsAddr == c.Addr {
 			bad("GATEHOUSE_METRICS_ADDR", "must differ from GATEHOUSE_ADDR: metrics never go on the public port")
 		}
+	} else if c.Pprof {
+		bad("GATEHOUSE_PPROF", "needs GATEHOUSE_METRICS_ADDR: profiles are served only on the metrics listener")
 	}
 	if u := c.BaseURL; u == nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
 		bad("GATEHOUSE_BASE_URL", "must be an http or https URL with no path")

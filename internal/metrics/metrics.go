@@ -13,6 +13,7 @@ package metrics
 
 import (
 	"net/http"
+	"net/http/pprof"
 	"strconv"
 	"time"
 
@@ -90,9 +91,23 @@ func (m *Metrics) Gatherer() prometheus.Gatherer { return m.reg }
 // Handler serves the registry in the Prometheus text format on GET
 // /metrics and 404 elsewhere. It belongs on a listener of its own, never
 // the public one.
-func (m *Metrics) Handler() http.Handler {
+func (m *Metrics) Handler() http.Handler { return m.handler(false) }
+
+// HandlerWithProfiles is Handler plus Go's profiles (net/http/pprof)
+// under /debug/pprof/, for an operator who asked for them
+// (GATEHOUSE_PPROF). Like the metrics, never for the public listener.
+func (m *Metrics) HandlerWithProfiles() http.Handler { return m.handler(true) }
+
+func (m *Metrics) handler(profiles bool) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg}))
+	if profiles {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	return mux
 }
 

@@ -89,10 +89,25 @@ func TestEventsBecomeSamples(t *testing.T) {
 
 func TestHandlerServesOnlyMetrics(t *testing.T) {
 	m := metrics.New()
-	for _, path := range []string{"/", "/healthz", "/metrics/x"} {
+	for _, path := range []string{"/", "/healthz", "/metrics/x", "/debug/pprof/", "/debug/pprof/heap"} {
 		if code, _ := scrape(t, m.Handler(), path); code != http.StatusNotFound {
 			t.Errorf("GET %s: %d, want 404", path, code)
 		}
+	}
+}
+
+// TestProfilesOnlyWhenAsked checks that Go's profiles are served by the
+// handler with profiles, beside the metrics, and by no other.
+func TestProfilesOnlyWhenAsked(t *testing.T) {
+	m := metrics.New()
+	h := m.HandlerWithProfiles()
+	for _, path := range []string{"/debug/pprof/", "/debug/pprof/heap?debug=1", "/debug/pprof/goroutine?debug=1", "/metrics"} {
+		if code, body := scrape(t, h, path); code != http.StatusOK || body == "" {
+			t.Errorf("GET %s: %d (%d bytes), want 200 with a body", path, code, len(body))
+		}
+	}
+	if code, _ := scrape(t, h, "/"); code != http.StatusNotFound {
+		t.Errorf("GET /: %d, want 404", code)
 	}
 }
 

@@ -131,6 +131,9 @@ func faultCalls(d *DB) map[string]func(ctx context.Context) error {
 			return d.CancelSMSVerification(ctx, "login", "u1")
 		},
 		"ResetAttempts": func(ctx context.Context) error { return d.ResetAttempts(ctx, u.ID) },
+		"Atomically": func(ctx context.Context) error {
+			return d.Atomically(ctx, func(ctx context.Context) error { return d.ResetAttempts(ctx, u.ID) })
+		},
 		"Lock":          func(ctx context.Context) error { return d.Lock(ctx, u.ID, now.Add(time.Hour)) },
 		"EndAttempt":    func(ctx context.Context) error { return d.EndAttempt(ctx, u.ID) },
 		"Hit":           func(ctx context.Context) error { _, err := d.Hit(ctx, "k", 1, time.Minute, now); return err },

@@ -15,8 +15,9 @@ const maxCachedStmts = 512
 // the CPU of a sign-in's second factor went to sqlite3_prepare before).
 // PostgreSQL needs none: pgx caches prepared statements per connection.
 type stmtCache struct {
-	mu    sync.Mutex
-	stmts map[stmtKey]*sql.Stmt
+	mu     sync.Mutex
+	stmts  map[stmtKey]*sql.Stmt
+	missed map[stmtKey]bool // met in a transaction before being prepared (see peek)
 }
 
 type stmtKey struct {
@@ -55,6 +56,35 @@ func (c *stmtCache) get(ctx context.Context, pool *sql.DB, query string) (*sql.S
 	return st, true
 }
 
+// peek returns the cached statement of query on pool without preparing
+// it: inside a transaction the pool's one connection is taken, so a
+// prepare would wait for it forever. A miss is prepared by fill, after the
+// transaction.
+func (c *stmtCache) peek(pool *sql.DB, query string) (*sql.Stmt, bool) {
+	k := stmtKey{pool, query}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st, ok := c.stmts[k]
+	if !ok && len(c.missed) < maxCachedStmts {
+		if c.missed == nil {
+			c.missed = map[stmtKey]bool{}
+		}
+		c.missed[k] = true
+	}
+	return st, ok
+}
+
+// fill prepares the statements peek missed.
+func (c *stmtCache) fill(ctx context.Context) {
+	c.mu.Lock()
+	missed := c.missed
+	c.missed = nil
+	c.mu.Unlock()
+	for k := range missed {
+		c.get(ctx, k.pool, k.query)
+	}
+}
+
 // close closes every cached statement.
 func (c *stmtCache) close() {
 	c.mu.Lock()
@@ -81,12 +111,26 @@ func (s stmtQuerier) QueryRowContext(ctx context.Context, _ string, args ...any)
 	return s.st.QueryRowContext(ctx, args...)
 }
 
-// on returns where to run query: on SQLite, a pool's prepared statement;
-// a transaction or PostgreSQL as they are.
+// on returns where to run query: on SQLite, a pool's prepared statement,
+// or in a transaction the writer's prepared statement bound to it;
+// PostgreSQL as it is.
 func (d *DB) on(ctx context.Context, x querier, query string) querier {
-	pool, ok := x.(*sql.DB)
-	if !ok || d.dialect != SQLite {
+	if d.dialect != SQLite {
 		return x
+	}
+	pool, ok := x.(*sql.DB)
+	tx, inTx := x.(*sql.Tx)
+	if inTx {
+		pool = d.writer() // every transaction runs on the writer
+	} else if !ok {
+		return x
+	}
+	if inTx {
+		st, ok := d.stmts.peek(pool, d.q(query))
+		if !ok {
+			return x
+		}
+		return stmtQuerier{tx.StmtContext(ctx, st)}
 	}
 	st, ok := d.stmts.get(ctx, pool, d.q(query))
 	if !ok {

@@ -150,20 +150,20 @@ func (d *DB) q(query string) string {
 func (d *DB) exec(ctx context.Context, x querier, query string, args ...any) (sql.Result, error) {
 	octx, cancel := d.opCtx(ctx)
 	defer cancel()
-	res, err := d.on(octx, d.route(x, query), query).ExecContext(octx, d.q(query), args...)
+	res, err := d.on(octx, d.route(d.within(ctx, x), query), query).ExecContext(octx, d.q(query), args...)
 	return res, noteFault(ctx, err)
 }
 
 func (d *DB) queryRow(ctx context.Context, x querier, query string, args ...any) row {
 	octx, cancel := d.opCtx(ctx)
-	return row{r: d.on(octx, d.route(x, query), query).QueryRowContext(octx, d.q(query), args...), ctx: ctx, cancel: cancel}
+	return row{r: d.on(octx, d.route(d.within(ctx, x), query), query).QueryRowContext(octx, d.q(query), args...), ctx: ctx, cancel: cancel}
 }
 
 // query returns the rows and the end of their deadline, to call after
 // closing them; rows.Err needs noteFault from the caller.
 func (d *DB) query(ctx context.Context, x querier, query string, args ...any) (*sql.Rows, context.CancelFunc, error) {
 	octx, cancel := d.opCtx(ctx)
-	rows, err := d.on(octx, d.route(x, query), query).QueryContext(octx, d.q(query), args...)
+	rows, err := d.on(octx, d.route(d.within(ctx, x), query), query).QueryContext(octx, d.q(query), args...)
 	if err != nil {
 		cancel()
 		return nil, nil, noteFault(ctx, err)
@@ -176,6 +176,9 @@ func (d *DB) query(ctx context.Context, x querier, query string, args ...any) (*
 // goes away halfway (the server rolls back a transaction whose connection
 // dropped). On PostgreSQL the whole transaction is bounded by one opCtx.
 func (d *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if tx := d.ambient(ctx); tx != nil {
+		return noteFault(ctx, fn(tx)) // part of the transaction of Atomically
+	}
 	octx, cancel := d.opCtx(ctx)
 	defer cancel()
 	tx, err := d.writer().BeginTx(octx, nil)
@@ -188,6 +191,9 @@ func (d *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", noteFault(ctx, err))
+	}
+	if d.dialect == SQLite {
+		d.stmts.fill(ctx) // the statements first met in this transaction
 	}
 	return nil
 }
