@@ -203,26 +203,31 @@ func (s *Service) CheckLoginTOTP(ctx context.Context, pa PreAuth, code, ip strin
 		dev store.TOTPDevice
 		g   guess
 	)
+	// The reads first, on the readers: the transaction holds only the
+	// writes of the reservation.
+	st, stateErr := s.Pending(ctx, pa)
+	if stateErr == nil {
+		c, stateErr = checkDigits("totp_code", code)
+	}
+	if stateErr == nil {
+		dev, stateErr = s.st.TOTPDevice(ctx, pa.UserID)
+		if stateErr != nil && !errors.Is(stateErr, store.ErrNotFound) {
+			return Account{}, fmt.Errorf("auth: totp device: %w", stateErr) // a database fault
+		}
+		if stateErr != nil || !dev.Confirmed {
+			stateErr = ErrNoDevice
+		}
+	}
 	err = s.atomically(ctx, func(ctx context.Context) error {
-		// Malformed codes count toward the per-IP limit too.
+		// Every try counts toward the per-IP limit, malformed ones too.
 		if err := s.take(ctx, "totp-ip:"+s.subject("ip", ip), s.lim.TOTPPerIP, time.Minute,
 			"Too many codes tried from your network. Wait a minute and try again."); err != nil {
 			return err
 		}
+		if stateErr != nil {
+			return stateErr
+		}
 		var err error
-		if st, err = s.Pending(ctx, pa); err != nil {
-			return err
-		}
-		if c, err = checkDigits("totp_code", code); err != nil {
-			return err
-		}
-		dev, err = s.st.TOTPDevice(ctx, pa.UserID)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("auth: totp device: %w", err) // a database fault
-		}
-		if err != nil || !dev.Confirmed {
-			return ErrNoDevice
-		}
 		g, err = s.reserve(ctx, pa, st.user)
 		return err
 	})

@@ -160,7 +160,7 @@ func (p *Portal) buildWeb() (http.Handler, error) {
 	cfg, d := p.Config, p.deps
 	o := web.Options{
 		Auth: p.Auth, Captcha: p.Captcha, PoW: p.PoW,
-		SessionStore: store.Sessions{DB: p.DB}, BaseURL: cfg.BaseURL,
+		SessionStore: store.Sessions{DB: p.DB}, Atomically: p.DB.Atomically, BaseURL: cfg.BaseURL,
 		TrustedProxies: cfg.TrustedProxies, Ping: p.DB.Ping, Log: p.Log, Now: d.Now,
 		Observer: p.Metrics, Ready: p.ready,
 		RememberDevice: cfg.RememberDevice, CookieDomain: cfg.CookieDomain, Rules: p.Rules,

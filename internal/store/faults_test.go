@@ -134,13 +134,13 @@ func faultCalls(d *DB) map[string]func(ctx context.Context) error {
 		"Atomically": func(ctx context.Context) error {
 			return d.Atomically(ctx, func(ctx context.Context) error { return d.ResetAttempts(ctx, u.ID) })
 		},
-		"Lock":          func(ctx context.Context) error { return d.Lock(ctx, u.ID, now.Add(time.Hour)) },
-		"EndAttempt":    func(ctx context.Context) error { return d.EndAttempt(ctx, u.ID) },
-		"Hit":           func(ctx context.Context) error { _, err := d.Hit(ctx, "k", 1, time.Minute, now); return err },
-		"Peek":          func(ctx context.Context) error { _, err := d.Peek(ctx, "k", now); return err },
-		"SpendToken":    func(ctx context.Context) error { return d.SpendToken(ctx, "h", now.Add(time.Minute), now) },
-		"Sweep":         func(ctx context.Context) error { return d.Sweep(ctx, now) },
-		"TokenSpent":    func(ctx context.Context) error { _, err := d.TokenSpent(ctx, "h", now); return err },
+		"Lock":       func(ctx context.Context) error { return d.Lock(ctx, u.ID, now.Add(time.Hour)) },
+		"EndAttempt": func(ctx context.Context) error { return d.EndAttempt(ctx, u.ID) },
+		"Hit":        func(ctx context.Context) error { _, err := d.Hit(ctx, "k", 1, time.Minute, now); return err },
+		"Peek":       func(ctx context.Context) error { _, err := d.Peek(ctx, "k", now); return err },
+		"SpendToken": func(ctx context.Context) error { return d.SpendToken(ctx, "h", now.Add(time.Minute), now) },
+		"Sweep":      func(ctx context.Context) error { return d.Sweep(ctx, now) },
+		"TokenSpent": func(ctx context.Context) error { _, err := d.TokenSpent(ctx, "h", now); return err },
 		"BackupCodeUsed": func(ctx context.Context) error {
 			_, err := d.BackupCodeUsed(ctx, u.ID, "h")
 			return err

@@ -167,13 +167,19 @@ func (s *server) completeLogin(ctx context.Context, userID, method string) (stri
 // secondFactorPassed signs the visitor in (see completeLogin) and sends
 // them on: a redirect for a form post, the URL in JSON for the script.
 func (s *server) secondFactorPassed(w http.ResponseWriter, r *http.Request, in apiInput, userID, method string) {
-	to, err := s.completeLogin(r.Context(), userID, method)
-	if err == nil {
-		s.auth.SignedIn(r.Context(), userID, method)
-		if method != auth.MethodDevice && (in.get("remember_device") == "1" || r.PostForm.Get("remember_device") == "1") {
-			s.rememberDevice(r.Context(), w, userID)
+	var to string
+	// The old session's end, the sign-in's record, the remembered device
+	// and the new session: one commit.
+	err := s.saveWith(r.Context(), func(ctx context.Context) (err error) {
+		if to, err = s.completeLogin(ctx, userID, method); err != nil {
+			return err
 		}
-	}
+		s.auth.SignedIn(ctx, userID, method)
+		if method != auth.MethodDevice && (in.get("remember_device") == "1" || r.PostForm.Get("remember_device") == "1") {
+			s.rememberDevice(ctx, w, userID)
+		}
+		return nil
+	})
 	switch {
 	case err != nil:
 		s.serverError(w, r, err)

@@ -14,8 +14,9 @@ import (
 type ctxKey int
 
 const (
-	ctxClientIP ctxKey = iota
-	ctxSession         // set once the session of the request is loaded
+	ctxClientIP  ctxKey = iota
+	ctxSession          // set once the session of the request is loaded
+	ctxEarlySave        // the *earlySave of the request (saveWith)
 )
 
 // headers sets the security headers of every response and, unless a

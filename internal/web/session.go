@@ -68,15 +68,64 @@ func (s *server) withSession(h http.Handler) http.Handler {
 		}
 		loaded := s.sessions.Token(ctx) // "" when no live session was found
 		ctx = auth.WithClient(ctx, clientOf(r))
+		early := &earlySave{}
+		ctx = context.WithValue(ctx, ctxEarlySave, early)
 		r = r.WithContext(context.WithValue(ctx, ctxSession, true))
 		held := newBuffered()
 		h.ServeHTTP(held, r)
+		if early.done {
+			// The handler saved the session itself (saveWith), as its last
+			// change of it.
+			if early.token != "" {
+				s.sessions.WriteSessionCookie(r.Context(), w, early.token, early.expiry)
+			}
+			held.flush(w)
+			return
+		}
 		if err := s.saveSession(w, s.commitContext(r.Context(), loaded)); err != nil {
 			s.serverError(w, r.WithContext(withoutSession(r.Context())), fmt.Errorf("web: save session: %w", err))
 			return
 		}
 		held.flush(w)
 	})
+}
+
+// earlySave is a session a handler saved itself (saveWith); withSession
+// then only sends its cookie.
+type earlySave struct {
+	done   bool
+	token  string // "" when the save failed: no cookie
+	expiry time.Time
+}
+
+// saveWith runs fn, then saves the session, all in one transaction of the
+// store: fn's writes and the session take effect together or not at all.
+// It is the last change a handler makes to the session; when it fails,
+// nothing of fn or the session was written and the handler answers the
+// error.
+func (s *server) saveWith(ctx context.Context, fn func(ctx context.Context) error) error {
+	early, _ := ctx.Value(ctxEarlySave).(*earlySave)
+	err := s.atomic(ctx, func(ctx context.Context) error {
+		if err := fn(ctx); err != nil {
+			return err
+		}
+		if early == nil {
+			return nil // no session middleware: it cannot be saved here
+		}
+		token, expiry, err := s.sessions.Commit(s.commitContext(ctx, ""))
+		if err != nil {
+			return fmt.Errorf("web: save session: %w", err)
+		}
+		early.token, early.expiry = token, expiry
+		return nil
+	})
+	if early != nil {
+		early.done = true
+		if err != nil {
+			early.token = ""
+		}
+	}
+	return err
 }
 
 // saveSession writes a changed session to the store and its cookie to w.

@@ -20,10 +20,15 @@ import (
 
 // Options configures the HTTP handler returned by New.
 type Options struct {
-	Auth           *auth.Service
-	Captcha        captcha.Captcha
-	PoW            *captcha.PoW                // non-nil when Captcha.Kind() is "pow": serves GET /captcha/challenge
-	SessionStore   scs.Store                   // store.Sessions{DB: db}
+	Auth         *auth.Service
+	Captcha      captcha.Captcha
+	PoW          *captcha.PoW // non-nil when Captcha.Kind() is "pow": serves GET /captcha/challenge
+	SessionStore scs.Store    // store.Sessions{DB: db}
+	// Atomically runs fn with every statement of the store for fn's
+	// context in one transaction (store.DB.Atomically): a completed
+	// sign-in's token rotation, activity record and new session are one
+	// commit. nil runs fn as it is.
+	Atomically     func(ctx context.Context, fn func(ctx context.Context) error) error
 	BaseURL        *url.URL                    // public URL; https means Secure cookies and HSTS
 	TrustedProxies []netip.Prefix              // peers whose X-Forwarded-For is believed
 	Ping           func(context.Context) error // for /healthz; nil means always healthy
@@ -58,6 +63,7 @@ type server struct {
 	provider captcha.Provider
 	pow      *captcha.PoW
 	sessions *scs.SessionManager
+	atomic   func(ctx context.Context, fn func(ctx context.Context) error) error
 	secure   bool
 	trusted  []netip.Prefix
 	ping     func(context.Context) error
@@ -114,6 +120,7 @@ func New(o Options) (http.Handler, error) {
 		idle:     o.IdleTimeout,
 		lifetime: o.Lifetime,
 		remember: max(o.RememberDevice, 0),
+		atomic:   o.Atomically,
 
 		base:         o.BaseURL,
 		cookieDomain: o.CookieDomain,
@@ -125,6 +132,9 @@ func New(o Options) (http.Handler, error) {
 	s.log = slog.New(withRequestIDs(s.log.Handler()))
 	if s.obs == nil {
 		s.obs = nopObserver{}
+	}
+	if s.atomic == nil {
+		s.atomic = func(ctx context.Context, fn func(ctx context.Context) error) error { return fn(ctx) }
 	}
 	if s.ready == nil {
 		s.ready = func(context.Context) error { return nil }
