@@ -198,7 +198,6 @@ func (s *Service) totpKey(userID, code string) string {
 func (s *Service) CheckLoginTOTP(ctx context.Context, pa PreAuth, code, ip string) (_ Account, err error) {
 	defer func() { s.obs.SignIn(MethodTOTP, outcome(err)) }()
 	var (
-		st  LoginState
 		c   string
 		dev store.TOTPDevice
 		g   guess

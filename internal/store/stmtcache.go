@@ -118,23 +118,15 @@ func (d *DB) on(ctx context.Context, x querier, query string) querier {
 	if d.dialect != SQLite {
 		return x
 	}
-	pool, ok := x.(*sql.DB)
-	tx, inTx := x.(*sql.Tx)
-	if inTx {
-		pool = d.writer() // every transaction runs on the writer
-	} else if !ok {
-		return x
-	}
-	if inTx {
-		st, ok := d.stmts.peek(pool, d.q(query))
-		if !ok {
-			return x
+	switch x := x.(type) {
+	case *sql.DB:
+		if st, ok := d.stmts.get(ctx, x, d.q(query)); ok {
+			return stmtQuerier{st}
 		}
-		return stmtQuerier{tx.StmtContext(ctx, st)}
+	case *sql.Tx: // every transaction runs on the writer
+		if st, ok := d.stmts.peek(d.writer(), d.q(query)); ok {
+			return stmtQuerier{x.StmtContext(ctx, st)}
+		}
 	}
-	st, ok := d.stmts.get(ctx, pool, d.q(query))
-	if !ok {
-		return x
-	}
-	return stmtQuerier{st}
+	return x
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 
 	"gatehouse/internal/auth"
 	"gatehouse/internal/store"
+	"gatehouse/internal/verify"
 	"gatehouse/internal/web"
 )
 
@@ -93,4 +95,60 @@ func TestSignInCommitsAsOne(t *testing.T) {
 			expect(t, c.get("/dashboard"), http.StatusOK, "")
 		})
 	}
+}
+
+// totpCounter counts the authenticator checks that reach the verify engine.
+type totpCounter struct {
+	verify.Verifier
+	checks atomic.Int32
+}
+
+func (c *totpCounter) ChallengeTOTP(ctx context.Context, identity, factorSID, code string) (verify.Check, error) {
+	c.checks.Add(1)
+	return c.Verifier.ChallengeTOTP(ctx, identity, factorSID, code)
+}
+
+// TestAttackTOTPParallelGuesses: thirty wrong authenticator codes at once
+// on one login reach the engine at most the cap of times, and thirty
+// copies of one right code, sent at once from thirty browsers at the
+// password step, sign in exactly one of them. On both databases.
+func TestAttackTOTPParallelGuesses(t *testing.T) {
+	onEachDatabase(t, func(t *testing.T, h *harness, _ *sessionLog, _ *recordLog) {
+		secret := h.totpMember("ada@example.com")
+		cv := &totpCounter{Verifier: h.verifier.Verifier}
+		h.verifier.Verifier = cv
+		c := h.pendingLogin("ada@example.com", "")
+		wrong := otherCode(h.totpCode(secret))
+		var wg sync.WaitGroup
+		for range 30 {
+			wg.Go(func() { c.post(pathValidateTOTP, url.Values{"totp_code": {wrong}}) })
+		}
+		wg.Wait()
+		if n := cv.checks.Load(); n > 5 || n == 0 {
+			t.Errorf("%d wrong codes were checked, cap is 5", n)
+		}
+		if u := h.user("ada@example.com"); u.FailedAttempts > 5 {
+			t.Errorf("account counted %d failures", u.FailedAttempts)
+		}
+
+		// Past the engine's own 10-minute wait after five wrong codes.
+		h.clock.Advance(11 * time.Minute)
+		browsers := make([]*client, 30)
+		for i := range browsers {
+			browsers[i] = h.pendingLogin("ada@example.com", "")
+		}
+		right := h.totpCode(secret)
+		var signedIn atomic.Int32
+		for _, b := range browsers {
+			wg.Go(func() {
+				if r := b.post(pathValidateTOTP, url.Values{"totp_code": {right}}); r.status == http.StatusOK {
+					signedIn.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if n := signedIn.Load(); n != 1 {
+			t.Errorf("one authenticator code signed in %d browsers, want exactly 1", n)
+		}
+	})
 }
