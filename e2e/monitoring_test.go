@@ -102,8 +102,19 @@ func TestMetricsAfterAFullFlow(t *testing.T) {
 			}
 		}
 	}
+	// Everything but the sample values (numbers, which may hold the
+	// digits of a phone number by chance): names, labels, help texts.
+	var text strings.Builder
+	for line := range strings.Lines(body) {
+		if !strings.HasPrefix(line, "#") {
+			if i := strings.LastIndexByte(strings.TrimSpace(line), ' '); i >= 0 {
+				line = line[:i]
+			}
+		}
+		text.WriteString(line)
+	}
 	for _, s := range personal {
-		if strings.Contains(body, s) {
+		if strings.Contains(text.String(), s) {
 			t.Errorf("the scrape holds %q", s)
 		}
 	}
