@@ -162,18 +162,9 @@ func (s *Service) PreAuthAlive(pa PreAuth) bool {
 // Pending returns the state of a pre-auth login, or ErrStepExpired when it
 // has run out or its account is gone.
 func (s *Service) Pending(ctx context.Context, pa PreAuth) (LoginState, error) {
-	if !s.PreAuthAlive(pa) {
-		return LoginState{}, ErrStepExpired
-	}
-	u, err := s.st.UserByID(ctx, pa.UserID)
-	if errors.Is(err, store.ErrNotFound) {
-		return LoginState{}, ErrStepExpired
-	}
+	u, err := s.pendingUser(ctx, pa)
 	if err != nil {
-		return LoginState{}, fmt.Errorf("auth: pending: %w", err)
-	}
-	if off, err := s.disabled(ctx, u.ID); err != nil || off {
-		return LoginState{}, cmp.Or(err, ErrStepExpired)
+		return LoginState{}, err
 	}
 	st := LoginState{Account: accountOf(u), user: u, MaskedPhone: s.MaskPhone(u.Phone)}
 	if pa.CodeSent {
@@ -192,6 +183,26 @@ func (s *Service) Pending(ctx context.Context, pa PreAuth) (LoginState, error) {
 		}
 	}
 	return st, nil
+}
+
+// pendingUser returns the account of a pre-auth login that is still within
+// its time, or ErrStepExpired: what a check of its second factor needs of
+// Pending, without what only its pages show.
+func (s *Service) pendingUser(ctx context.Context, pa PreAuth) (store.User, error) {
+	if !s.PreAuthAlive(pa) {
+		return store.User{}, ErrStepExpired
+	}
+	u, err := s.st.UserByID(ctx, pa.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, ErrStepExpired
+	}
+	if err != nil {
+		return store.User{}, fmt.Errorf("auth: pending: %w", err)
+	}
+	if off, err := s.disabled(ctx, u.ID); err != nil || off {
+		return store.User{}, cmp.Or(err, ErrStepExpired)
+	}
+	return u, nil
 }
 
 // SendLoginCode sends the SMS code of a pre-auth login. With the MFA flag
@@ -363,36 +374,48 @@ func (s *Service) settle(ctx context.Context, u store.User, g guess, check func(
 	commit func(ctx context.Context) error) (Account, error) {
 	err := check()
 	if err == nil {
-		err = s.st.Atomically(ctx, func(ctx context.Context) error {
-			if commit != nil {
-				if err := commit(ctx); err != nil {
-					return err
-				}
-			}
-			if err := s.st.ResetAttempts(ctx, u.ID); err != nil {
-				return fmt.Errorf("auth: second factor: %w", err)
-			}
-			return nil
-		})
+		err = s.st.Atomically(ctx, func(ctx context.Context) error { return s.succeed(ctx, u, commit) })
 		if err == nil {
 			s.log.Info("signed in", "user", u.ID)
 			return accountOf(u), nil
 		}
 	}
+	return Account{}, s.refused(ctx, u, g, err)
+}
+
+// succeed runs the writes of a passed second factor: commit (when not nil),
+// then the clearing of the account's failures. It only runs statements, so
+// it is part of the caller's transaction.
+func (s *Service) succeed(ctx context.Context, u store.User, commit func(ctx context.Context) error) error {
+	if commit != nil {
+		if err := commit(ctx); err != nil {
+			return err
+		}
+	}
+	if err := s.st.ResetAttempts(ctx, u.ID); err != nil {
+		return fmt.Errorf("auth: second factor: %w", err)
+	}
+	return nil
+}
+
+// refused ends a reserved guess that did not pass with err (see settle):
+// a wrong code counts and may end the login or start the account's wait;
+// anything else gives the attempt back.
+func (s *Service) refused(ctx context.Context, u store.User, g guess, err error) error {
 	if !errors.Is(err, ErrWrongCode) {
 		s.giveBackAttempt(ctx, u.ID)
 		if _, e := s.st.Hit(ctx, g.codesKey, -1, s.lim.PreAuthTTL, s.now()); e != nil {
 			s.log.Warn("attempt give-back failed", "err", e)
 		}
-		return Account{}, err
+		return err
 	}
 	s.failed(ctx, u.ID, g.att)
 	s.record(ctx, u.ID, EventSecondFactorFailed, "")
 	if g.codes.Count >= s.lim.CodesPerLogin || g.att.Count >= s.lim.AccountFailures {
-		return Account{}, ErrTooManyCodes
+		return ErrTooManyCodes
 	}
 	if left := s.lim.CodesPerLogin - g.codes.Count; left <= 2 {
-		return Account{}, &TriesLeftError{Left: left, Err: err}
+		return &TriesLeftError{Left: left, Err: err}
 	}
-	return Account{}, err
+	return err
 }

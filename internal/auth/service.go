@@ -139,6 +139,9 @@ type Service struct {
 	portal   string
 	bg       *background
 	mailless bool // no Notifier: nothing is mailed (notify.go)
+	// joined: the verifier keeps its state in st (the embedded engine), so
+	// an authenticator check runs inside the transaction of its attempt.
+	joined bool
 }
 
 // New returns a Service.
@@ -159,6 +162,9 @@ func New(o Options) (*Service, error) {
 		now: o.Now, rand: o.Rand, log: o.Log, obs: o.Observer,
 	}
 	s.backupKey, s.replayKey, s.issuer = o.BackupKey, o.ReplayKey, o.Issuer
+	if v, ok := o.Verifier.(verify.StoreSharer); ok {
+		s.joined = v.SharesStore(o.Store)
+	}
 	if s.issuer == "" {
 		s.issuer = verify.DefaultIssuer
 	}

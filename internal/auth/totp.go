@@ -190,21 +190,36 @@ func (s *Service) totpKey(userID, code string) string {
 }
 
 // CheckLoginTOTP checks an authenticator code at sign-in, under the per-IP
-// limit and the caps every second factor shares. A code accepted once is
-// never accepted again for the user. A success writes twice: the per-IP
-// limit and the reservation of the attempt in one transaction before the
-// check, the spent code and the cleared failures in one after it (plus the
-// engine's own step record on the embedded engine).
-func (s *Service) CheckLoginTOTP(ctx context.Context, pa PreAuth, code, ip string) (_ Account, err error) {
+// limit and the caps every second factor shares (CheckLoginTOTPThen with
+// nothing to do on success).
+func (s *Service) CheckLoginTOTP(ctx context.Context, pa PreAuth, code, ip string) (Account, error) {
+	return s.CheckLoginTOTPThen(ctx, pa, code, ip, nil)
+}
+
+// CheckLoginTOTPThen checks an authenticator code at sign-in, under the
+// per-IP limit and the caps every second factor shares. A code accepted
+// once is never accepted again for the user. On success then (when not
+// nil) runs inside the transaction that spends the code and clears the
+// account's failures, so the caller's writes (the signed-in session) take
+// effect with them or, when then fails, none of them does.
+//
+// With the embedded engine, whose factors live in the same store, the
+// whole check is one transaction: the per-IP limit, the reservation of the
+// attempt, the engine's check and step, the spent code and then. With a
+// remote provider the reservation commits before the provider is asked,
+// and the rest commits after its answer, so no transaction waits on the
+// network.
+func (s *Service) CheckLoginTOTPThen(ctx context.Context, pa PreAuth, code, ip string,
+	then func(ctx context.Context) error) (_ Account, err error) {
 	defer func() { s.obs.SignIn(MethodTOTP, outcome(err)) }()
 	var (
 		c   string
 		dev store.TOTPDevice
 		g   guess
 	)
-	// The reads first, on the readers: the transaction holds only the
-	// writes of the reservation.
-	st, stateErr := s.Pending(ctx, pa)
+	// The reads first, on the readers: the transaction holds only writes
+	// and the reads that must see them.
+	u, stateErr := s.pendingUser(ctx, pa)
 	if stateErr == nil {
 		c, stateErr = checkDigits("totp_code", code)
 	}
@@ -217,7 +232,7 @@ func (s *Service) CheckLoginTOTP(ctx context.Context, pa PreAuth, code, ip strin
 			stateErr = ErrNoDevice
 		}
 	}
-	err = s.atomically(ctx, func(ctx context.Context) error {
+	admit := func(ctx context.Context) (err error) {
 		// Every try counts toward the per-IP limit, malformed ones too.
 		if err := s.take(ctx, "totp-ip:"+s.subject("ip", ip), s.lim.TOTPPerIP, time.Minute,
 			"Too many codes tried from your network. Wait a minute and try again."); err != nil {
@@ -226,23 +241,18 @@ func (s *Service) CheckLoginTOTP(ctx context.Context, pa PreAuth, code, ip strin
 		if stateErr != nil {
 			return stateErr
 		}
-		var err error
-		g, err = s.reserve(ctx, pa, st.user)
+		g, err = s.reserve(ctx, pa, u)
 		return err
-	})
-	s.afterReserve(ctx, st.user.ID, g)
-	if err != nil {
-		return Account{}, err
 	}
-	return s.settle(ctx, st.user, g, func() error {
+	check := func(ctx context.Context) error {
 		// A code accepted before is said to be so, whatever the provider
 		// (the embedded engine refuses its spent step as merely wrong).
-		if spent, err := s.st.TokenSpent(ctx, s.totpKey(st.user.ID, c), s.now()); err != nil {
+		if spent, err := s.st.TokenSpent(ctx, s.totpKey(u.ID, c), s.now()); err != nil {
 			return fmt.Errorf("auth: totp replay: %w", err)
 		} else if spent {
 			return fmt.Errorf("%w (%w)", ErrCodeReused, ErrWrongCode)
 		}
-		res, err := s.verifier.ChallengeTOTP(ctx, st.user.VerifyIdentity, dev.FactorSID, c)
+		res, err := s.verifier.ChallengeTOTP(ctx, u.VerifyIdentity, dev.FactorSID, c)
 		if err != nil {
 			return s.providerErr("challenge", err)
 		}
@@ -253,15 +263,60 @@ func (s *Service) CheckLoginTOTP(ctx context.Context, pa PreAuth, code, ip strin
 			return ErrWrongCode
 		}
 		return nil
-	}, func(ctx context.Context) error {
-		if err := s.spendTOTP(ctx, st.user.ID, c); err != nil {
+	}
+	commit := func(ctx context.Context) error {
+		if err := s.spendTOTP(ctx, u.ID, c); err != nil {
 			if errors.Is(err, ErrCodeReused) {
 				return fmt.Errorf("%w (%w)", ErrCodeReused, ErrWrongCode)
 			}
 			return err
 		}
+		if then != nil {
+			return then(ctx)
+		}
+		return nil
+	}
+	if !s.joined {
+		err = s.atomically(ctx, admit)
+		s.afterReserve(ctx, u.ID, g)
+		if err != nil {
+			return Account{}, err
+		}
+		return s.settle(ctx, u, g, func() error { return check(ctx) }, commit)
+	}
+	var (
+		reserved, passed bool
+		ferr             error // why the guess did not pass
+	)
+	err = s.st.Atomically(ctx, func(ctx context.Context) error {
+		if ferr = admit(ctx); ferr != nil {
+			return nil // what admit counted is committed
+		}
+		reserved = true
+		if ferr = check(ctx); ferr != nil {
+			return nil
+		}
+		if err := s.succeed(ctx, u, commit); err != nil {
+			if errors.Is(err, ErrWrongCode) {
+				ferr = err // spent meanwhile: a wrong guess, counted
+				return nil
+			}
+			return err // then or a write failed: none of this check happened
+		}
+		passed = true
 		return nil
 	})
+	s.afterReserve(ctx, u.ID, g)
+	switch {
+	case err != nil:
+		return Account{}, fmt.Errorf("auth: %w", err)
+	case passed:
+		s.log.Info("signed in", "user", u.ID)
+		return accountOf(u), nil
+	case !reserved:
+		return Account{}, ferr
+	}
+	return Account{}, s.refused(ctx, u, g, ferr)
 }
 
 // RemoveTOTP deletes the user's authenticator at the provider and then the

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
+	"gatehouse/internal/store"
 	"gatehouse/internal/verify/local"
 )
 
@@ -26,6 +28,10 @@ func withEngine(t *testing.T, f *fixture) *local.MemorySender {
 		t.Fatal(err)
 	}
 	f.svc.verifier = eng
+	f.svc.joined = eng.SharesStore(f.svc.st)
+	if !f.svc.joined {
+		t.Fatal("the engine on the fixture's database does not share its store")
+	}
 	return snd
 }
 
@@ -36,6 +42,20 @@ func totpCode(t testing.TB, secret string, at time.Time) string {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// eachTxMode runs test on an enrolled user twice: with the engine's checks
+// inside the transaction of the attempt (the portal's setup, the engine
+// sharing the store) and with the attempt committed before the check, as
+// for a remote provider.
+func eachTxMode(t *testing.T, test func(t *testing.T, f *fixture, uid, secret string)) {
+	for _, joined := range []bool{true, false} {
+		t.Run(map[bool]string{true: "one-transaction", false: "reserve-then-settle"}[joined], func(t *testing.T) {
+			f, uid, secret := enrolled(t)
+			f.svc.joined = joined
+			test(t, f, uid, secret)
+		})
+	}
 }
 
 // enrolled registers a user with the engine and confirms an authenticator.
@@ -98,8 +118,9 @@ func TestTOTPEnrollmentRules(t *testing.T) {
 	}
 }
 
-func TestTOTPLogin(t *testing.T) {
-	f, uid, secret := enrolled(t)
+func TestTOTPLogin(t *testing.T) { eachTxMode(t, testTOTPLogin) }
+
+func testTOTPLogin(t *testing.T, f *fixture, uid, secret string) {
 	f.clock.Advance(30 * time.Second)
 	pa := f.login(t, "ada@example.com")
 	st, _ := f.svc.Pending(ctx, pa)
@@ -122,8 +143,9 @@ func TestTOTPLogin(t *testing.T) {
 	}
 }
 
-func TestTOTPReplayRace(t *testing.T) {
-	f, _, secret := enrolled(t)
+func TestTOTPReplayRace(t *testing.T) { eachTxMode(t, testTOTPReplayRace) }
+
+func testTOTPReplayRace(t *testing.T, f *fixture, _, secret string) {
 	f.clock.Advance(90 * time.Second)
 	code := totpCode(t, secret, f.clock.Now())
 	var wg sync.WaitGroup
@@ -147,8 +169,9 @@ func TestTOTPReplayRace(t *testing.T) {
 	}
 }
 
-func TestTOTPDriftHint(t *testing.T) {
-	f, _, secret := enrolled(t)
+func TestTOTPDriftHint(t *testing.T) { eachTxMode(t, testTOTPDriftHint) }
+
+func testTOTPDriftHint(t *testing.T, f *fixture, _, secret string) {
 	f.clock.Advance(time.Minute)
 	pa := f.login(t, "ada@example.com")
 	_, err := f.svc.CheckLoginTOTP(ctx, pa, totpCode(t, secret, f.clock.Now().Add(-3*time.Minute)), "192.0.2.9")
@@ -161,8 +184,9 @@ func TestTOTPDriftHint(t *testing.T) {
 	}
 }
 
-func TestTOTPPerIPLimit(t *testing.T) {
-	f, _, _ := enrolled(t)
+func TestTOTPPerIPLimit(t *testing.T) { eachTxMode(t, testTOTPPerIPLimit) }
+
+func testTOTPPerIPLimit(t *testing.T, f *fixture, _, _ string) {
 	pa := f.login(t, "ada@example.com")
 	var le *LimitError
 	for i := 0; i < 11; i++ {
@@ -235,8 +259,9 @@ func TestBackupCodes(t *testing.T) {
 	}
 }
 
-func TestTOTPFactorLockout(t *testing.T) {
-	f, _, secret := enrolled(t)
+func TestTOTPFactorLockout(t *testing.T) { eachTxMode(t, testTOTPFactorLockout) }
+
+func testTOTPFactorLockout(t *testing.T, f *fixture, _, secret string) {
 	f.clock.Advance(time.Minute)
 	wrong := totpCode(t, secret, f.clock.Now().Add(time.Hour))
 	// Four wrong codes in one login, one in the next: the engine locks the
@@ -288,5 +313,49 @@ func TestTOTPEnrollmentLockout(t *testing.T) {
 	}
 	if err := f.svc.ConfirmTOTPEnrollment(ctx, u.ID, e2.FactorSID, totpCode(t, e2.Secret, f.clock.Now())); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A sign-in whose own writes fail after the code passed (then) leaves
+// nothing of the portal's behind: no attempt stays counted and the login
+// goes on. In one transaction the code is not spent either and signs in
+// afterwards; a remote provider has already taken it (its answer is no
+// part of the portal's transaction), so the next code does.
+func TestTOTPThenFailureRollsBack(t *testing.T) { eachTxMode(t, testTOTPThenFailureRollsBack) }
+
+func testTOTPThenFailureRollsBack(t *testing.T, f *fixture, uid, secret string) {
+	f.clock.Advance(time.Minute)
+	pa := f.login(t, "ada@example.com")
+	code := totpCode(t, secret, f.clock.Now())
+	boom := errors.New("session save failed")
+	var ran bool
+	_, err := f.svc.CheckLoginTOTPThen(ctx, pa, code, "192.0.2.9", func(ctx context.Context) error {
+		ran = true
+		if err := f.db.CreateUser(ctx, store.User{ID: "then-wrote", Email: "then@example.com", PasswordHash: "x"}); err != nil {
+			t.Errorf("write inside then: %v", err)
+		}
+		return boom
+	})
+	if !ran || !errors.Is(err, boom) {
+		t.Fatalf("then ran %v, err %v; want %v", ran, err, boom)
+	}
+	if _, err := f.db.UserByID(ctx, "then-wrote"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a write of the failed then stayed: %v", err)
+	}
+	if a, err := f.db.BeginAttempt(ctx, uid, 100, f.clock.Now()); err != nil || a.Count != 1 {
+		t.Fatalf("attempts after the failed sign-in: %+v %v; want none left counted", a, err)
+	}
+	_ = f.db.ResetAttempts(ctx, uid)
+	if !f.svc.joined {
+		f.clock.Advance(30 * time.Second)
+		code = totpCode(t, secret, f.clock.Now())
+	}
+	u, err := f.svc.CheckLoginTOTPThen(ctx, pa, code, "192.0.2.9", func(ctx context.Context) error { return nil })
+	if err != nil || u.ID != uid {
+		t.Fatalf("the same code after the rolled-back sign-in: %v", err)
+	}
+	pa2 := f.login(t, "ada@example.com")
+	if _, err := f.svc.CheckLoginTOTP(ctx, pa2, code, "192.0.2.9"); !errors.Is(err, ErrWrongCode) {
+		t.Fatalf("the code once it signed in: %v", err)
 	}
 }

@@ -160,6 +160,7 @@ func unbounded(ctx context.Context) context.Context {
 // ends the operation's deadline.
 type row struct {
 	r      *sql.Row
+	err    error // the statement did not run (its turn never came)
 	ctx    context.Context
 	cancel context.CancelFunc
 }
@@ -167,5 +168,8 @@ type row struct {
 // Scan implements Scan of *sql.Row.
 func (r row) Scan(dest ...any) error {
 	defer r.cancel()
+	if r.err != nil {
+		return noteFault(r.ctx, r.err)
+	}
 	return noteFault(r.ctx, r.r.Scan(dest...))
 }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"time"
 
 	_ "modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
 )
@@ -31,6 +33,10 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		"busy_timeout(5000)",
 		"foreign_keys(ON)",
 		"synchronous(NORMAL)",
+		// No checkpoint by the committing writer: it would hold the one
+		// writer connection through the checkpoint's fsyncs. checkpoints
+		// runs them beside it instead.
+		"wal_autocheckpoint(0)",
 	} {
 		q.Add("_pragma", p)
 	}
@@ -54,7 +60,8 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxIdleTime(0)
-	d := &DB{db: readers, w: w, dialect: SQLite}
+	d := &DB{db: readers, w: w, dialect: SQLite, wturn: make(chan struct{}, 1)}
+	d.stopBg = checkpoints(readers)
 	if err := d.Ping(ctx); err != nil {
 		d.Close()
 		return nil, fmt.Errorf("store: ping sqlite: %w", err)
@@ -64,6 +71,34 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// checkpointEvery is how often the WAL is copied back into the database.
+const checkpointEvery = time.Second
+
+// checkpoints copies the WAL back into the database file every
+// checkpointEvery, on a reader connection: a passive checkpoint waits for
+// no one and no writer waits for it, so its fsyncs stay off the writes'
+// path. (SQLite's own checkpoint after a commit holds the writer through
+// them.) The last connection to close checkpoints what is left. It returns
+// the function that stops it.
+func checkpoints(readers *sql.DB) (stop func()) {
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(checkpointEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				// A busy or failed checkpoint is simply tried again.
+				_, _ = readers.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+			}
+		}
+	}()
+	return sync.OnceFunc(func() { close(done); <-stopped })
 }
 
 // Open opens the database named by dsn: "postgres://…" or "postgresql://…"

@@ -47,6 +47,12 @@ type DB struct {
 	stmts     stmtCache // SQLite: prepared statements of db and w
 	dialect   Dialect
 	onClose   func()        // releases what sits under db (the pgx pool); may be nil
+	stopBg    func()        // SQLite: stops the checkpoints; may be nil
+	// wturn (SQLite) is the writer's queue: a write waits here, first come
+	// first served, rather than in database/sql's pool, which hands a freed
+	// connection to a waiter picked at random and so makes some writes wait
+	// many turns.
+	wturn chan struct{}
 	opTimeout time.Duration // bound of each operation (see opCtx); 0: none
 }
 
@@ -90,6 +96,9 @@ func (d *DB) Dialect() Dialect { return d.dialect }
 // Close closes the pool (for PostgreSQL both the database/sql handle and the
 // pgx pool under it).
 func (d *DB) Close() error {
+	if d.stopBg != nil {
+		d.stopBg()
+	}
 	d.stmts.close()
 	err := d.db.Close()
 	if d.w != nil {
@@ -150,25 +159,69 @@ func (d *DB) q(query string) string {
 func (d *DB) exec(ctx context.Context, x querier, query string, args ...any) (sql.Result, error) {
 	octx, cancel := d.opCtx(ctx)
 	defer cancel()
-	res, err := d.on(octx, d.route(d.within(ctx, x), query), query).ExecContext(octx, d.q(query), args...)
+	x = d.route(d.within(ctx, x), query)
+	done, err := d.turnFor(octx, x)
+	if err != nil {
+		return nil, noteFault(ctx, err)
+	}
+	defer done()
+	res, err := d.on(octx, x, query).ExecContext(octx, d.q(query), args...)
 	return res, noteFault(ctx, err)
 }
 
 func (d *DB) queryRow(ctx context.Context, x querier, query string, args ...any) row {
 	octx, cancel := d.opCtx(ctx)
-	return row{r: d.on(octx, d.route(d.within(ctx, x), query), query).QueryRowContext(octx, d.q(query), args...), ctx: ctx, cancel: cancel}
+	x = d.route(d.within(ctx, x), query)
+	done, err := d.turnFor(octx, x)
+	if err != nil {
+		cancel()
+		return row{err: err, ctx: ctx, cancel: func() {}}
+	}
+	end := func() { done(); cancel() }
+	return row{r: d.on(octx, x, query).QueryRowContext(octx, d.q(query), args...), ctx: ctx, cancel: end}
 }
 
 // query returns the rows and the end of their deadline, to call after
 // closing them; rows.Err needs noteFault from the caller.
 func (d *DB) query(ctx context.Context, x querier, query string, args ...any) (*sql.Rows, context.CancelFunc, error) {
 	octx, cancel := d.opCtx(ctx)
-	rows, err := d.on(octx, d.route(d.within(ctx, x), query), query).QueryContext(octx, d.q(query), args...)
+	x = d.route(d.within(ctx, x), query)
+	done, err := d.turnFor(octx, x)
 	if err != nil {
 		cancel()
 		return nil, nil, noteFault(ctx, err)
 	}
-	return rows, cancel, nil
+	rows, err := d.on(octx, x, query).QueryContext(octx, d.q(query), args...)
+	if err != nil {
+		done()
+		cancel()
+		return nil, nil, noteFault(ctx, err)
+	}
+	return rows, func() { done(); cancel() }, nil
+}
+
+// turnFor waits for the writer's turn when x is the writer connection (a
+// statement outside a transaction that writes); it returns the function
+// that ends the turn.
+func (d *DB) turnFor(ctx context.Context, x querier) (func(), error) {
+	if d.wturn == nil || d.w == nil || x != querier(d.w) {
+		return func() {}, nil
+	}
+	return d.turn(ctx)
+}
+
+// turn waits, first come first served, until no other write holds the
+// writer (see wturn), or ctx ends.
+func (d *DB) turn(ctx context.Context) (func(), error) {
+	if d.wturn == nil {
+		return func() {}, nil
+	}
+	select {
+	case d.wturn <- struct{}{}:
+		return func() { <-d.wturn }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // inTx runs fn in one transaction, committing when it returns nil: either
@@ -181,6 +234,11 @@ func (d *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	octx, cancel := d.opCtx(ctx)
 	defer cancel()
+	done, err := d.turn(octx)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", noteFault(ctx, err))
+	}
+	defer done()
 	tx, err := d.writer().BeginTx(octx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", noteFault(ctx, err))

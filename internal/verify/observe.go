@@ -117,3 +117,9 @@ func (w observed) DeleteTOTPFactor(ctx context.Context, identity, factorSID stri
 	w.done(OpDeleteTOTPFactor, start, err)
 	return err
 }
+
+// SharesStore reports what the observed verifier reports (see StoreSharer).
+func (w observed) SharesStore(st any) bool {
+	s, ok := w.v.(StoreSharer)
+	return ok && s.SharesStore(st)
+}

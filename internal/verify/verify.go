@@ -54,6 +54,14 @@ type Verifier interface {
 	DeleteTOTPFactor(ctx context.Context, identity, factorSID string) error
 }
 
+// StoreSharer is a verifier whose codes and factors live in the portal's own
+// store (the embedded engine): its checks are statements of that store, so
+// a caller may run them inside its own transaction of the store.
+type StoreSharer interface {
+	// SharesStore reports whether the verifier keeps its state in st.
+	SharesStore(st any) bool
+}
+
 // Purposes of SMS verifications.
 const (
 	PurposeRegister = "register" // a registration: anyone may start one

@@ -50,13 +50,25 @@ func (s *server) totpStep(ctx context.Context, v visitor) step {
 }
 
 // validateTOTP serves POST /validate-totp-code/: an authenticator code
-// completes the sign-in exactly as an SMS code does.
+// completes the sign-in exactly as an SMS code does. The new session is
+// saved in the transaction that spends the code (auth.CheckLoginTOTPThen).
 func (s *server) validateTOTP(w http.ResponseWriter, r *http.Request, v visitor, in apiInput) {
 	ctx := r.Context()
-	u, err := s.auth.CheckLoginTOTP(ctx, v.pre, in.get("totp_code"), ipOf(ctx))
-	if err != nil {
+	var (
+		to      string
+		saveErr error
+	)
+	_, err := s.auth.CheckLoginTOTPThen(ctx, v.pre, in.get("totp_code"), ipOf(ctx), func(ctx context.Context) error {
+		to, saveErr = s.passSecondFactor(ctx, w, r, in, v.pre.UserID, auth.MethodTOTP)
+		return saveErr
+	})
+	switch {
+	case saveErr != nil:
+		s.serverError(w, r, saveErr)
+	case err != nil:
+		s.unsave(ctx) // a session saved in a transaction that did not commit
 		s.fail(w, r, err, s.totpStep(ctx, v))
-		return
+	default:
+		sendOn(w, r, in, to)
 	}
-	s.secondFactorPassed(w, r, in, u.ID, auth.MethodTOTP)
 }

@@ -164,13 +164,24 @@ func (s *server) completeLogin(ctx context.Context, userID, method string) (stri
 	return to, nil
 }
 
-// secondFactorPassed signs the visitor in (see completeLogin) and sends
-// them on: a redirect for a form post, the URL in JSON for the script.
+// secondFactorPassed signs the visitor in (see passSecondFactor) and sends
+// them on.
 func (s *server) secondFactorPassed(w http.ResponseWriter, r *http.Request, in apiInput, userID, method string) {
-	var to string
-	// The old session's end, the sign-in's record, the remembered device
-	// and the new session: one commit.
-	err := s.saveWith(r.Context(), func(ctx context.Context) (err error) {
+	to, err := s.passSecondFactor(r.Context(), w, r, in, userID, method)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	sendOn(w, r, in, to)
+}
+
+// passSecondFactor signs the visitor in (see completeLogin) and returns
+// where they go next. The old session's end, the sign-in's record, the
+// remembered device and the new session are one commit, part of the
+// caller's transaction when ctx has one.
+func (s *server) passSecondFactor(ctx context.Context, w http.ResponseWriter, r *http.Request, in apiInput,
+	userID, method string) (to string, err error) {
+	err = s.saveWith(ctx, func(ctx context.Context) (err error) {
 		if to, err = s.completeLogin(ctx, userID, method); err != nil {
 			return err
 		}
@@ -180,14 +191,17 @@ func (s *server) secondFactorPassed(w http.ResponseWriter, r *http.Request, in a
 		}
 		return nil
 	})
-	switch {
-	case err != nil:
-		s.serverError(w, r, err)
-	case in.html:
+	return to, err
+}
+
+// sendOn answers a passed second factor: a redirect to to for a form post,
+// the URL in JSON for the script.
+func sendOn(w http.ResponseWriter, r *http.Request, in apiInput, to string) {
+	if in.html {
 		http.Redirect(w, r, to, http.StatusSeeOther)
-	default:
-		writeJSON(w, http.StatusOK, map[string]any{"success": true, "redirect_url": to})
+		return
 	}
+	writeJSON(w, http.StatusOK, map[string]any{"success": true, "redirect_url": to})
 }
 
 // mfaResend serves POST /login/mfa/resend.

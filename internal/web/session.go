@@ -128,6 +128,15 @@ func (s *server) saveWith(ctx context.Context, fn func(ctx context.Context) erro
 	return err
 }
 
+// unsave forgets a session saveWith saved in a transaction that then did
+// not commit: withSession sends no cookie for it, and the session stays as
+// it was before the request.
+func (s *server) unsave(ctx context.Context) {
+	if early, _ := ctx.Value(ctxEarlySave).(*earlySave); early != nil && early.done {
+		early.token = ""
+	}
+}
+
 // saveSession writes a changed session to the store and its cookie to w.
 func (s *server) saveSession(w http.ResponseWriter, ctx context.Context) error {
 	switch s.sessions.Status(ctx) {

@@ -190,3 +190,8 @@ func (e *Engine) codeHash(sid, code string) []byte {
 	m.Write([]byte(code))
 	return m.Sum(nil)
 }
+
+// SharesStore reports whether the engine keeps its state in st: then its
+// TOTP checks are statements of st, and a caller's transaction of st
+// (store.DB.Atomically) takes them in.
+func (e *Engine) SharesStore(st any) bool { return st != nil && any(e.store) == st }
