@@ -42,17 +42,17 @@ type DB struct {
 	// only, and every write goes to w: one connection, so writers queue in
 	// Go's pool instead of sleeping in SQLite's busy handler, while readers
 	// go on in parallel (WAL). On PostgreSQL w is nil and db does both.
-	db        *sql.DB
-	w         *sql.DB
-	stmts     stmtCache // SQLite: prepared statements of db and w
-	dialect   Dialect
-	onClose   func()        // releases what sits under db (the pgx pool); may be nil
-	stopBg    func()        // SQLite: stops the checkpoints; may be nil
+	db      *sql.DB
+	w       *sql.DB
+	stmts   stmtCache // SQLite: prepared statements of db and w
+	dialect Dialect
+	onClose func() // releases what sits under db (the pgx pool); may be nil
+	stopBg  func() // SQLite: stops the checkpoints; may be nil
 	// wturn (SQLite) is the writer's queue: a write waits here, first come
 	// first served, rather than in database/sql's pool, which hands a freed
 	// connection to a waiter picked at random and so makes some writes wait
 	// many turns.
-	wturn chan struct{}
+	wturn     chan struct{}
 	opTimeout time.Duration // bound of each operation (see opCtx); 0: none
 }
 
