@@ -253,7 +253,16 @@ func loginTarget(userID, phone string) verify.Target {
 // only against the account as it is now: once the flag is on, a code sent
 // to a number that is no longer the account's ends the login. ErrTooManyCodes
 // and ErrStepExpired end the login: the caller drops the pre-auth state.
-func (s *Service) CheckLoginCode(ctx context.Context, pa PreAuth, code string) (_ Account, err error) {
+func (s *Service) CheckLoginCode(ctx context.Context, pa PreAuth, code string) (Account, error) {
+	return s.CheckLoginCodeThen(ctx, pa, code, nil)
+}
+
+// CheckLoginCodeThen is CheckLoginCode with then (when not nil) run in the
+// transaction of the success, as in CheckLoginTOTPThen: with the embedded
+// engine the attempt, the check, the number saved and then are one
+// transaction.
+func (s *Service) CheckLoginCodeThen(ctx context.Context, pa PreAuth, code string,
+	then func(ctx context.Context) error) (_ Account, err error) {
 	defer func() { s.obs.SignIn(MethodSMS, outcome(err)) }()
 	st, err := s.Pending(ctx, pa)
 	if err != nil {
@@ -270,7 +279,7 @@ func (s *Service) CheckLoginCode(ctx context.Context, pa PreAuth, code string) (
 		s.log.Info("sign-in ended: the code went to a number that is no longer the account's", "user", pa.UserID)
 		return Account{}, ErrStepExpired
 	}
-	return s.secondFactor(ctx, pa, st.user, func() error {
+	check := func(ctx context.Context) error {
 		if err := s.checkCode(ctx, loginTarget(pa.UserID, pa.Phone), c); err != nil {
 			return err
 		}
@@ -291,7 +300,13 @@ func (s *Service) CheckLoginCode(ctx context.Context, pa PreAuth, code string) (
 		}
 		st.user.Phone, st.user.MFAEnabled = pa.Phone, true
 		return nil
-	})
+	}
+	if s.joined {
+		return s.inOneTransaction(ctx, st.user, func(ctx context.Context) (guess, error) {
+			return s.reserve(ctx, pa, st.user)
+		}, check, then)
+	}
+	return s.secondFactorThen(ctx, pa, st.user, func() error { return check(ctx) }, then)
 }
 
 // guess is a second-factor attempt counted against the login and the
@@ -353,6 +368,13 @@ func (s *Service) afterReserve(ctx context.Context, userID string, g guess) {
 // a wrong code (ErrWrongCode) may end the login or lock the account; a right
 // one clears the account's failures.
 func (s *Service) secondFactor(ctx context.Context, pa PreAuth, u store.User, check func() error) (Account, error) {
+	return s.secondFactorThen(ctx, pa, u, check, nil)
+}
+
+// secondFactorThen is secondFactor with then (when not nil) run in the
+// transaction of the success (see settle).
+func (s *Service) secondFactorThen(ctx context.Context, pa PreAuth, u store.User, check func() error,
+	then func(ctx context.Context) error) (Account, error) {
 	var g guess
 	err := s.atomically(ctx, func(ctx context.Context) (err error) {
 		g, err = s.reserve(ctx, pa, u)
@@ -362,7 +384,7 @@ func (s *Service) secondFactor(ctx context.Context, pa PreAuth, u store.User, ch
 	if err != nil {
 		return Account{}, err
 	}
-	return s.settle(ctx, u, g, check, nil)
+	return s.settle(ctx, u, g, check, then)
 }
 
 // settle checks a reserved guess. On success, commit (when not nil) and the

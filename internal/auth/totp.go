@@ -284,12 +284,28 @@ func (s *Service) CheckLoginTOTPThen(ctx context.Context, pa PreAuth, code, ip s
 		}
 		return s.settle(ctx, u, g, func() error { return check(ctx) }, commit)
 	}
+	return s.inOneTransaction(ctx, u, func(ctx context.Context) (guess, error) {
+		err := admit(ctx) // sets g
+		return g, err
+	}, check, commit)
+}
+
+// inOneTransaction runs a second factor whose check is statements of the
+// store (the embedded engine's TOTP, backup codes) in one transaction:
+// admit counts the attempt (and returns its guess), check decides it, and
+// on success commit and the clearing of the account's failures follow.
+// What admit and check counted is committed whatever they answer; when
+// commit or a write fails, none of it happened. A refused guess then ends
+// as in settle.
+func (s *Service) inOneTransaction(ctx context.Context, u store.User, admit func(ctx context.Context) (guess, error),
+	check, commit func(ctx context.Context) error) (Account, error) {
 	var (
+		g                guess
 		reserved, passed bool
 		ferr             error // why the guess did not pass
 	)
-	err = s.st.Atomically(ctx, func(ctx context.Context) error {
-		if ferr = admit(ctx); ferr != nil {
+	err := s.st.Atomically(ctx, func(ctx context.Context) error {
+		if g, ferr = admit(ctx); ferr != nil {
 			return nil // what admit counted is committed
 		}
 		reserved = true
@@ -301,7 +317,7 @@ func (s *Service) CheckLoginTOTPThen(ctx context.Context, pa PreAuth, code, ip s
 				ferr = err // spent meanwhile: a wrong guess, counted
 				return nil
 			}
-			return err // then or a write failed: none of this check happened
+			return err // commit or a write failed: none of this check happened
 		}
 		passed = true
 		return nil
@@ -410,7 +426,16 @@ func (s *Service) backupHash(userID, code string) string {
 
 // CheckLoginBackup spends a backup code at sign-in, under the caps every
 // second factor shares.
-func (s *Service) CheckLoginBackup(ctx context.Context, pa PreAuth, code string) (_ Account, err error) {
+func (s *Service) CheckLoginBackup(ctx context.Context, pa PreAuth, code string) (Account, error) {
+	return s.CheckLoginBackupThen(ctx, pa, code, nil)
+}
+
+// CheckLoginBackupThen is CheckLoginBackup with then (when not nil) run in
+// the transaction that spends the code, as in CheckLoginTOTPThen: the
+// attempt, the spent code, the cleared failures and then are one
+// transaction.
+func (s *Service) CheckLoginBackupThen(ctx context.Context, pa PreAuth, code string,
+	then func(ctx context.Context) error) (_ Account, err error) {
 	defer func() { s.obs.SignIn(MethodBackup, outcome(err)) }()
 	st, err := s.Pending(ctx, pa)
 	if err != nil {
@@ -419,7 +444,9 @@ func (s *Service) CheckLoginBackup(ctx context.Context, pa PreAuth, code string)
 	if n := normalizeBackup(code); len(n) != 12 {
 		return Account{}, invalid("code", "Enter one of your backup codes, like k7qm-2x9p-4tvr.")
 	}
-	return s.secondFactor(ctx, pa, st.user, func() error {
+	return s.inOneTransaction(ctx, st.user, func(ctx context.Context) (guess, error) {
+		return s.reserve(ctx, pa, st.user)
+	}, func(ctx context.Context) error {
 		h := s.backupHash(pa.UserID, code)
 		ok, err := s.st.UseBackupCode(ctx, pa.UserID, h, s.now())
 		if err != nil {
@@ -432,8 +459,13 @@ func (s *Service) CheckLoginBackup(ctx context.Context, pa PreAuth, code string)
 			}
 			return ErrWrongCode
 		}
+		return nil
+	}, func(ctx context.Context) error {
 		s.log.Info("backup code used", "user", pa.UserID)
 		s.record(ctx, pa.UserID, EventBackupCodeUsed, fmt.Sprintf("%d left", max(st.BackupCodes-1, 0)))
+		if then != nil {
+			return then(ctx)
+		}
 		return nil
 	})
 }

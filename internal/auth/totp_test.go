@@ -359,3 +359,33 @@ func testTOTPThenFailureRollsBack(t *testing.T, f *fixture, uid, secret string) 
 		t.Fatalf("the code once it signed in: %v", err)
 	}
 }
+
+// A backup-code sign-in whose own writes fail (then) leaves the code
+// unspent and no attempt counted; the code signs in afterwards, once.
+func TestBackupThenFailureRollsBack(t *testing.T) {
+	f := newFixture(t)
+	u := f.register(t, "ada@example.com", "2015550123")
+	codes, err := f.svc.GenerateBackupCodes(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pa := f.login(t, "ada@example.com")
+	boom := errors.New("session save failed")
+	if _, err := f.svc.CheckLoginBackupThen(ctx, pa, codes[0], func(context.Context) error { return boom }); !errors.Is(err, boom) {
+		t.Fatalf("failed then: %v, want %v", err, boom)
+	}
+	if st, _ := f.svc.Pending(ctx, pa); st.BackupCodes != 10 {
+		t.Fatalf("%d backup codes left after the rolled-back sign-in, want 10", st.BackupCodes)
+	}
+	if a, err := f.db.BeginAttempt(ctx, u.ID, 100, f.clock.Now()); err != nil || a.Count != 1 {
+		t.Fatalf("attempts after the failed sign-in: %+v %v; want none left counted", a, err)
+	}
+	_ = f.db.ResetAttempts(ctx, u.ID)
+	if _, err := f.svc.CheckLoginBackup(ctx, pa, codes[0]); err != nil {
+		t.Fatalf("the code after the rolled-back sign-in: %v", err)
+	}
+	pa = f.login(t, "ada@example.com")
+	if _, err := f.svc.CheckLoginBackup(ctx, pa, codes[0]); !errors.Is(err, ErrWrongCode) {
+		t.Fatalf("the code once it signed in: %v", err)
+	}
+}

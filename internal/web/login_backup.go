@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 
 	"gatehouse/internal/auth"
@@ -15,13 +16,13 @@ func (s *server) backupPage(w http.ResponseWriter, r *http.Request, v visitor) {
 }
 
 // backupLogin serves POST /login/mfa/backup: a backup code completes the
-// sign-in once.
+// sign-in once. The new session is saved in the transaction that spends
+// the code (auth.CheckLoginBackupThen).
 func (s *server) backupLogin(w http.ResponseWriter, r *http.Request, v visitor, in apiInput) {
-	ctx := r.Context()
-	u, err := s.auth.CheckLoginBackup(ctx, v.pre, in.get("code"))
-	if err != nil {
-		s.fail(w, r, err, s.loginStep(ctx, v, "login_mfa_backup", secondFactorView("Use a backup code")))
-		return
-	}
-	s.secondFactorPassed(w, r, in, u.ID, auth.MethodBackup)
+	s.passInOne(w, r, v, in, auth.MethodBackup, func(then func(context.Context) error) error {
+		_, err := s.auth.CheckLoginBackupThen(r.Context(), v.pre, in.get("code"), then)
+		return err
+	}, func() step {
+		return s.loginStep(r.Context(), v, "login_mfa_backup", secondFactorView("Use a backup code"))
+	})
 }

@@ -53,22 +53,8 @@ func (s *server) totpStep(ctx context.Context, v visitor) step {
 // completes the sign-in exactly as an SMS code does. The new session is
 // saved in the transaction that spends the code (auth.CheckLoginTOTPThen).
 func (s *server) validateTOTP(w http.ResponseWriter, r *http.Request, v visitor, in apiInput) {
-	ctx := r.Context()
-	var (
-		to      string
-		saveErr error
-	)
-	_, err := s.auth.CheckLoginTOTPThen(ctx, v.pre, in.get("totp_code"), ipOf(ctx), func(ctx context.Context) error {
-		to, saveErr = s.passSecondFactor(ctx, w, r, in, v.pre.UserID, auth.MethodTOTP)
-		return saveErr
-	})
-	switch {
-	case saveErr != nil:
-		s.serverError(w, r, saveErr)
-	case err != nil:
-		s.unsave(ctx) // a session saved in a transaction that did not commit
-		s.fail(w, r, err, s.totpStep(ctx, v))
-	default:
-		sendOn(w, r, in, to)
-	}
+	s.passInOne(w, r, v, in, auth.MethodTOTP, func(then func(context.Context) error) error {
+		_, err := s.auth.CheckLoginTOTPThen(r.Context(), v.pre, in.get("totp_code"), ipOf(r.Context()), then)
+		return err
+	}, func() step { return s.totpStep(r.Context(), v) })
 }

@@ -137,12 +137,10 @@ func (s *server) mfaCode(w http.ResponseWriter, r *http.Request, v visitor) {
 	if !ok {
 		return
 	}
-	u, err := s.auth.CheckLoginCode(ctx, v.pre, f.get("code"))
-	if err != nil {
-		s.fail(w, r, err, s.codeStep(ctx, v))
-		return
-	}
-	s.secondFactorPassed(w, r, apiInput{html: true}, u.ID, auth.MethodSMS)
+	s.passInOne(w, r, v, apiInput{html: true}, auth.MethodSMS, func(then func(context.Context) error) error {
+		_, err := s.auth.CheckLoginCodeThen(ctx, v.pre, f.get("code"), then)
+		return err
+	}, func() step { return s.codeStep(ctx, v) })
 }
 
 // completeLogin ends a pre-auth login whose second factor passed: the
@@ -192,6 +190,31 @@ func (s *server) passSecondFactor(ctx context.Context, w http.ResponseWriter, r 
 		return nil
 	})
 	return to, err
+}
+
+// passInOne runs check, a second factor of the pre-auth login v that runs
+// the then it is given in the transaction that spends the code; then signs
+// the visitor in (passSecondFactor), so the new session is saved in that
+// transaction too. A refused code answers as at the step at.
+func (s *server) passInOne(w http.ResponseWriter, r *http.Request, v visitor, in apiInput, method string,
+	check func(then func(context.Context) error) error, at func() step) {
+	var (
+		to      string
+		saveErr error
+	)
+	err := check(func(ctx context.Context) error {
+		to, saveErr = s.passSecondFactor(ctx, w, r, in, v.pre.UserID, method)
+		return saveErr
+	})
+	switch {
+	case saveErr != nil:
+		s.serverError(w, r, saveErr)
+	case err != nil:
+		s.unsave(r.Context()) // a session saved in a transaction that did not commit
+		s.fail(w, r, err, at())
+	default:
+		sendOn(w, r, in, to)
+	}
 }
 
 // sendOn answers a passed second factor: a redirect to to for a form post,
