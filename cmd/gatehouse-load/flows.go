@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -8,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -24,9 +26,13 @@ var errUnexpected = errors.New("unexpected answer")
 // does ("429", "303 /login").
 type answerError struct {
 	got, want string
+	said      string // the page's error notice, if it shows one
 }
 
 func (e *answerError) Error() string {
+	if e.said != "" {
+		return fmt.Sprintf("%s: %s (want %s): %q", errUnexpected, e.got, e.want, e.said)
+	}
 	return fmt.Sprintf("%s: %s (want %s)", errUnexpected, e.got, e.want)
 }
 
@@ -114,9 +120,28 @@ func (v *visitor) do(ctx context.Context, method, path string, form url.Values) 
 // expect checks an answer's status and, for a redirect, its target path.
 func expect(a answer, status int, location string) error {
 	if a.status != status || (location != "" && strings.SplitN(a.location, "?", 2)[0] != location) {
-		return &answerError{got: a.key(), want: strings.TrimSpace(strconv.Itoa(status) + " " + location)}
+		return &answerError{got: a.key(), want: strings.TrimSpace(strconv.Itoa(status) + " " + location), said: notice(a.body)}
 	}
 	return nil
+}
+
+// errorNotice is the start of the portal's error notice on a page.
+const errorNotice = `class="notice notice-error" role="alert"`
+
+// notice returns the text of the first error notice of a page, unescaped
+// and cut at 200 bytes, or "" when it shows none.
+func notice(page []byte) string {
+	_, rest, ok := bytes.Cut(page, []byte(errorNotice))
+	if !ok {
+		return ""
+	}
+	_, rest, _ = bytes.Cut(rest, []byte(">"))
+	text, _, _ := bytes.Cut(rest, []byte("<"))
+	s := html.UnescapeString(strings.TrimSpace(string(text)))
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	return s
 }
 
 // post sends a form and checks the answer.

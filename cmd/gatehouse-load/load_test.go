@@ -180,3 +180,18 @@ func TestSeed(t *testing.T) {
 		t.Errorf("output %q", out.String())
 	}
 }
+
+func TestNoticeInError(t *testing.T) {
+	page := []byte(`<main><div class="notice notice-error" role="alert" id="page-error">Too many codes were sent to this number. Try again in 9 minutes &amp; 58 seconds.</div></main>`)
+	err := expect(answer{status: 429, body: page}, 303, "/register/verify")
+	want := `unexpected answer: 429 (want 303 /register/verify): "Too many codes were sent to this number. Try again in 9 minutes & 58 seconds."`
+	if err == nil || err.Error() != want {
+		t.Fatalf("error = %v, want %s", err, want)
+	}
+	if errKey(err) != "429" {
+		t.Errorf("errors column = %q, want 429", errKey(err))
+	}
+	if got := notice([]byte("<p>fine</p>")); got != "" {
+		t.Errorf("notice of a page without one = %q", got)
+	}
+}
