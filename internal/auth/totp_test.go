@@ -389,3 +389,43 @@ func TestBackupThenFailureRollsBack(t *testing.T) {
 		t.Fatalf("the code once it signed in: %v", err)
 	}
 }
+
+// An SMS sign-in on the embedded engine whose own writes fail (then) leaves
+// the code unspent, no attempt counted and none of then's writes; the same
+// code signs in afterwards, once.
+func TestCodeThenFailureRollsBack(t *testing.T) {
+	f := newFixture(t)
+	u := f.register(t, "ada@example.com", "2015550123")
+	snd := withEngine(t, f)
+	pa, err := f.svc.SendLoginCode(ctx, f.login(t, "ada@example.com"), "", "192.0.2.9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, ok := snd.Last(pa.Phone)
+	if !ok {
+		t.Fatal("no code sent")
+	}
+	boom := errors.New("session save failed")
+	_, err = f.svc.CheckLoginCodeThen(ctx, pa, m.Code, func(ctx context.Context) error {
+		if err := f.db.CreateUser(ctx, store.User{ID: "then-wrote", Email: "then@example.com", PasswordHash: "x"}); err != nil {
+			t.Errorf("write inside then: %v", err)
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("failed then: %v, want %v", err, boom)
+	}
+	if _, err := f.db.UserByID(ctx, "then-wrote"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a write of the failed then stayed: %v", err)
+	}
+	if a, err := f.db.BeginAttempt(ctx, u.ID, 100, f.clock.Now()); err != nil || a.Count != 1 {
+		t.Fatalf("attempts after the failed sign-in: %+v %v; want none left counted", a, err)
+	}
+	_ = f.db.ResetAttempts(ctx, u.ID)
+	if _, err := f.svc.CheckLoginCode(ctx, pa, m.Code); err != nil {
+		t.Fatalf("the code after the rolled-back sign-in: %v", err)
+	}
+	if _, err := f.svc.CheckLoginCode(ctx, pa, m.Code); err == nil {
+		t.Fatal("the code signed in twice")
+	}
+}
