@@ -40,6 +40,18 @@ func (h *harness) mailsTo(to string) []string {
 	return out
 }
 
+// count returns how many of the kinds are kind. Mails of unrelated steps go
+// out in the background, so tests count a kind rather than rely on order.
+func count(kinds []string, kind string) int {
+	n := 0
+	for _, k := range kinds {
+		if k == kind {
+			n++
+		}
+	}
+	return n
+}
+
 // link returns the path and query of the last link of kind mailed to the
 // address, and registers its token with the leak check.
 func (h *harness) link(to string, kind mail.NoticeKind) string {
