@@ -12,7 +12,7 @@ import (
 // SetDisabled disables (with its sessions ended, in one transaction) or
 // enables the user's account; ErrNotFound when the user does not exist.
 func (d *DB) SetDisabled(ctx context.Context, userID string, disabled bool, now time.Time) error {
-	return d.inTx(ctx, func(tx *sql.Tx) error {
+	return d.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var n int
 		if err := d.queryRow(ctx, tx, `SELECT COUNT(*) FROM users WHERE id = ?`, userID).Scan(&n); err != nil {
 			return fmt.Errorf("store: set disabled: %w", err)
@@ -50,7 +50,7 @@ func (d *DB) IsDisabled(ctx context.Context, userID string) (bool, error) {
 // (sessions, devices, codes, activity) in one transaction; ErrNotFound
 // when it does not exist.
 func (d *DB) DeleteUser(ctx context.Context, userID string) error {
-	return d.inTx(ctx, func(tx *sql.Tx) error {
+	return d.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := d.exec(ctx, tx, `DELETE FROM sessions WHERE user_id = ?`, userID); err != nil {
 			return fmt.Errorf("store: delete user: %w", err)
 		}
@@ -69,7 +69,7 @@ func (d *DB) DeleteUser(ctx context.Context, userID string) error {
 // remembered devices and turns the MFA flag off, in one transaction;
 // ErrNotFound when the user does not exist.
 func (d *DB) ResetMFA(ctx context.Context, userID string, now time.Time) error {
-	return d.inTx(ctx, func(tx *sql.Tx) error {
+	return d.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		for _, q := range []string{
 			`DELETE FROM totp_devices WHERE user_id = ?`,
 			`DELETE FROM backup_codes WHERE user_id = ?`,

@@ -22,7 +22,7 @@ func (d *DB) Atomically(ctx context.Context, fn func(ctx context.Context) error)
 	if d.ambient(ctx) != nil {
 		return fn(ctx)
 	}
-	return d.inTx(ctx, func(tx *sql.Tx) error {
+	return d.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return fn(context.WithValue(ctx, txKey{d}, tx))
 	})
 }

@@ -79,7 +79,7 @@ func (d *DB) DeleteDevice(ctx context.Context, userID, factorSID string) error {
 // starts. Concurrent replacements for one user are serialised, so exactly
 // one set survives.
 func (d *DB) ReplaceBackupCodes(ctx context.Context, userID string, hashes []string, now time.Time) error {
-	return d.inTx(ctx, func(tx *sql.Tx) error {
+	return d.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		// Lock the user's row first (a no-op write, portable). SQLite's
 		// immediate transactions are serial anyway; PostgreSQL's READ
 		// COMMITTED ones are not: without the lock two replacements would

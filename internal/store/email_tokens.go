@@ -22,7 +22,7 @@ type EmailToken struct {
 // user's unused tokens of the same purpose: only the newest link of a kind
 // works. A hash that exists already returns ErrConflict.
 func (d *DB) CreateEmailToken(ctx context.Context, t EmailToken) error {
-	return d.inTx(ctx, func(tx *sql.Tx) error {
+	return d.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := d.exec(ctx, tx, `DELETE FROM email_tokens WHERE user_id = ? AND purpose = ? AND used_at = 0`,
 			t.UserID, t.Purpose); err != nil {
 			return fmt.Errorf("store: create email token: %w", err)
@@ -86,7 +86,7 @@ func (d *DB) useEmailToken(ctx context.Context, x querier, hash, purpose, userID
 // verified before keeps its first time.
 func (d *DB) VerifyEmail(ctx context.Context, hash, purpose string, now time.Time) (string, error) {
 	var uid string
-	err := d.inTx(ctx, func(tx *sql.Tx) error {
+	err := d.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		if uid, err = d.useEmailToken(ctx, tx, hash, purpose, "", now); err != nil {
 			return err
@@ -137,7 +137,7 @@ func (d *DB) ResetPassword(ctx context.Context, userID, hash, purpose, passwordH
 	if userID == "" {
 		return fmt.Errorf("store: reset password: %w", ErrNotFound)
 	}
-	return d.inTx(ctx, func(tx *sql.Tx) error {
+	return d.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := d.useEmailToken(ctx, tx, hash, purpose, userID, now); err != nil {
 			return fmt.Errorf("store: reset password: %w", err)
 		}

@@ -82,7 +82,7 @@ type GroupChange struct {
 // does not exist. Adding a group the account has, or removing one it lacks,
 // changes nothing.
 func (d *DB) ChangeGroups(ctx context.Context, userID string, c GroupChange) error {
-	return d.inTx(ctx, func(tx *sql.Tx) error {
+	return d.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		// Lock the user's row, as ReplaceBackupCodes does, so concurrent
 		// changes are serialised and the account is known to exist.
 		res, err := d.exec(ctx, tx, `UPDATE users SET updated_at = updated_at WHERE id = ?`, userID)

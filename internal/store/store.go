@@ -53,6 +53,7 @@ type DB struct {
 	// connection to a waiter picked at random and so makes some writes wait
 	// many turns.
 	wturn     chan struct{}
+	batch     batch         // SQLite: the transactions waiting for the writer
 	opTimeout time.Duration // bound of each operation (see opCtx); 0: none
 }
 
@@ -227,31 +228,28 @@ func (d *DB) turn(ctx context.Context) (func(), error) {
 // inTx runs fn in one transaction, committing when it returns nil: either
 // every statement of fn takes effect or none does, also when the database
 // goes away halfway (the server rolls back a transaction whose connection
-// dropped). On PostgreSQL the whole transaction is bounded by one opCtx.
-func (d *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+// dropped). fn's statements use the context it is given. On SQLite the
+// transactions waiting for the writer commit together (see inBatch); on
+// PostgreSQL each is its own, bounded as a whole by one opCtx.
+func (d *DB) inTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	if tx := d.ambient(ctx); tx != nil {
-		return noteFault(ctx, fn(tx)) // part of the transaction of Atomically
+		return noteFault(ctx, fn(ctx, tx)) // part of the transaction of Atomically
+	}
+	if d.dialect == SQLite && d.w != nil {
+		return d.inBatch(ctx, fn)
 	}
 	octx, cancel := d.opCtx(ctx)
 	defer cancel()
-	done, err := d.turn(octx)
-	if err != nil {
-		return fmt.Errorf("store: begin: %w", noteFault(ctx, err))
-	}
-	defer done()
 	tx, err := d.writer().BeginTx(octx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", noteFault(ctx, err))
 	}
-	if err := fn(tx); err != nil {
+	if err := fn(ctx, tx); err != nil {
 		_ = tx.Rollback()
 		return noteFault(ctx, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", noteFault(ctx, err))
-	}
-	if d.dialect == SQLite {
-		d.stmts.fill(ctx) // the statements first met in this transaction
 	}
 	return nil
 }

@@ -67,7 +67,7 @@ func (d *DB) StartSMSVerification(ctx context.Context, p SMSStart) (SMSVerificat
 	v := SMSVerification{Purpose: p.Purpose, Subject: p.Subject, To: p.To, Status: SMSPending}
 	var created, sent, expires int64
 	const live = `verify_sms.status = 'pending' AND verify_sms.expires_at > ? AND verify_sms.to_number = excluded.to_number`
-	err := d.inTx(ctx, func(tx *sql.Tx) error {
+	err := d.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		err := d.queryRow(ctx, tx, `INSERT INTO verify_sms
 			(purpose, subject, to_number, sid, code_hash, status, sends, checks, created_at, sent_at, expires_at)
 			VALUES (?, ?, ?, ?, ?, 'pending', 1, 0, ?, ?, ?)
