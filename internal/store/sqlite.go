@@ -37,6 +37,12 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		// writer connection through the checkpoint's fsyncs. checkpoints
 		// runs them beside it instead.
 		"wal_autocheckpoint(0)",
+		// Each transaction of a batch is a savepoint, and the savepoint's
+		// journal (the pages as they were before it) is a temporary file:
+		// on disk, once it outgrew 64 KiB it stayed there, and every page a
+		// later transaction changed cost a write system call. In memory it
+		// is a few pages per transaction, dropped at each release.
+		"temp_store(MEMORY)",
 	} {
 		q.Add("_pragma", p)
 	}
