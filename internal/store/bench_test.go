@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -57,5 +58,35 @@ func BenchmarkSpendToken(b *testing.B) {
 			}
 			i++
 		}
+	})
+}
+
+// BenchmarkAtomicallyParallel measures short write transactions (two
+// counter hits and a token spent, as in a second-factor check) from 32
+// callers at once: on SQLite they commit in batches.
+func BenchmarkAtomicallyParallel(b *testing.B) {
+	benchBackends(b, func(b *testing.B, d *DB) {
+		ctx := context.Background()
+		now := time.Now()
+		var n atomic.Int64
+		b.SetParallelism(16) // 32 callers on 2 CPUs
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				i := n.Add(1)
+				err := d.Atomically(ctx, func(ctx context.Context) error {
+					if _, err := d.Hit(ctx, fmt.Sprint("ip-", i%200), 1, time.Hour, now); err != nil {
+						return err
+					}
+					if _, err := d.Hit(ctx, fmt.Sprint("user-", i%1000), 1, time.Hour, now); err != nil {
+						return err
+					}
+					return d.SpendToken(ctx, fmt.Sprint("tok-", i), now.Add(time.Minute), now)
+				})
+				if err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
 	})
 }
