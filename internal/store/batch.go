@@ -19,9 +19,14 @@ import (
 // commits them all at once. A work that fails is rolled back to its
 // savepoint, as if it had never run, and the others go on; none of the
 // callers learns its outcome before the commit, so a nil error still means
-// committed, and a failed commit fails them all. After its batch the leader
-// names the next in line to lead the next batch, so no caller works for
-// others longer than one batch.
+// committed, and a failed commit fails them all (so does a statement
+// interrupted inside a work, which makes SQLite roll back the whole
+// transaction: works must not give their statements deadlines of their
+// own, nor end the transaction or change the connection's settings).
+// After its batch the leader names the next in line to lead the next
+// batch, so no caller works for others longer than one batch. A work that
+// ends its goroutine (runtime.Goexit) fails its batch, which commits
+// nothing, and the writer goes on.
 //
 // The work runs in the leader's goroutine, while its caller waits, with
 // the caller's context values but not its cancellation: an interrupted
@@ -47,6 +52,7 @@ type job struct {
 	wake chan struct{} // cap 1: finished, or named to lead
 
 	taken    bool // in a batch: it can no longer withdraw
+	started  bool // its work ran (set and read by the leader only)
 	lead     bool // named to run the next batch
 	finished bool
 	err      error
@@ -143,43 +149,73 @@ func signal(j *job) {
 	}
 }
 
+// errAbandoned answers the jobs of a batch that a work ended by ending
+// its goroutine (runtime.Goexit) instead of returning.
+var errAbandoned = errors.New("a transaction of the batch ended its goroutine")
+
 // runBatch runs the jobs of the queue, from its first, as one transaction.
 func (d *DB) runBatch() {
 	ctx := context.Background()
 	release, _ := d.turn(ctx) // cannot fail without a deadline
-	var ran []*job
+	var (
+		ran      []*job
+		tx       *sql.Tx
+		returned bool
+	)
+	// Whatever happens in a job, the turn goes back and every caller of the
+	// batch hears an outcome; a job that ended the goroutine leaves nothing
+	// of the batch committed.
+	defer func() {
+		if !returned {
+			if tx != nil {
+				_ = tx.Rollback()
+			}
+			for _, j := range ran {
+				j.err, j.panicked = fmt.Errorf("store: commit: %w", errAbandoned), nil
+			}
+		}
+		release()
+		d.batch.finish(ran)
+	}()
 	tx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
 		j := d.batch.next() // the leader's own; the others wait for the next
 		j.err = fmt.Errorf("store: begin: %w", noteFault(j.ctx, err))
 		ran = append(ran, j)
-	} else {
-		var broken error
-		for broken == nil && len(ran) < maxBatch {
-			j := d.batch.next()
-			if j == nil {
-				break
-			}
-			ran = append(ran, j)
-			broken = d.runJob(tx, j)
-		}
-		if broken == nil {
-			broken = tx.Commit()
-		} else {
-			_ = tx.Rollback()
-		}
-		if broken != nil {
-			for _, j := range ran {
-				if j.err == nil && j.panicked == nil {
-					j.err = fmt.Errorf("store: commit: %w", noteFault(j.ctx, broken))
-				}
-			}
-		}
-		d.stmts.fill(ctx) // the statements first met in this batch
+		returned = true
+		return
 	}
-	release()
-	d.batch.finish(ran)
+	var broken error
+	for broken == nil && len(ran) < maxBatch {
+		j := d.batch.next()
+		if j == nil {
+			break
+		}
+		ran = append(ran, j)
+		broken = d.runJob(tx, j)
+	}
+	if broken == nil {
+		broken = tx.Commit()
+	} else {
+		_ = tx.Rollback()
+	}
+	if broken != nil {
+		// Nothing of the batch happened, so neither did what a job
+		// answered from the writes of those before it: each job that ran
+		// hears the batch's failure, whatever it returned.
+		for _, j := range ran {
+			if j.started && j.panicked == nil {
+				j.err = fmt.Errorf("store: commit: %w", noteFault(j.ctx, broken))
+			}
+		}
+	}
+	d.stmts.fill(ctx) // the statements first met in this batch
+	returned = true
 }
+
+// jobSavepoint names each job's savepoint: a name no statement of the
+// store uses, so a job's own savepoint cannot stand in for it.
+const jobSavepoint = "gatehouse_batch_job"
 
 // runJob runs j in its own savepoint of tx. It returns an error when the
 // transaction itself can no longer be trusted (a savepoint failed): the
@@ -189,16 +225,17 @@ func (d *DB) runJob(tx *sql.Tx, j *job) error {
 		j.err = fmt.Errorf("store: begin: %w", noteFault(j.ctx, err))
 		return nil
 	}
-	if _, err := tx.Exec("SAVEPOINT job"); err != nil {
+	if _, err := tx.Exec("SAVEPOINT " + jobSavepoint); err != nil {
 		return fmt.Errorf("savepoint: %w", err)
 	}
+	j.started = true
 	j.err, j.panicked = call(j, tx)
 	if j.err != nil || j.panicked != nil {
-		if _, err := tx.Exec("ROLLBACK TO job"); err != nil {
+		if _, err := tx.Exec("ROLLBACK TO " + jobSavepoint); err != nil {
 			return fmt.Errorf("rollback to savepoint: %w", err)
 		}
 	}
-	if _, err := tx.Exec("RELEASE job"); err != nil {
+	if _, err := tx.Exec("RELEASE " + jobSavepoint); err != nil {
 		return fmt.Errorf("release savepoint: %w", err)
 	}
 	return nil
