@@ -25,8 +25,8 @@ import (
 // own, nor end the transaction or change the connection's settings).
 // After its batch the leader names the next in line to lead the next
 // batch, so no caller works for others longer than one batch. A work that
-// ends its goroutine (runtime.Goexit) fails its batch, which commits
-// nothing, and the writer goes on.
+// ends its goroutine (runtime.Goexit) ends the leader's with it: its batch
+// commits nothing, its callers hear so, and the next in line leads on.
 //
 // The work runs in the leader's goroutine, while its caller waits, with
 // the caller's context values but not its cancellation: an interrupted
