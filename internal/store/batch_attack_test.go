@@ -10,18 +10,6 @@ import (
 	"time"
 )
 
-// within waits for an outcome on out, failing the test after a bound.
-func within[T any](t *testing.T, what string, out <-chan T) T {
-	t.Helper()
-	select {
-	case v := <-out:
-		return v
-	case <-time.After(10 * time.Second):
-		t.Fatalf("%s: no outcome after 10s (stuck)", what)
-		panic("unreachable")
-	}
-}
-
 // TestBatchGoexitInJobKeepsWriter: a work that ends its goroutine with
 // runtime.Goexit (t.FailNow inside an Atomically, for one) runs in the
 // leader's goroutine and ends it too. The writer and the queue must not
@@ -40,10 +28,7 @@ func TestBatchGoexitInJobKeepsWriter(t *testing.T) {
 	waitQueued(t, d, 1)
 	other := make(chan error, 1)
 	go func() {
-		other <- d.Atomically(context.Background(), func(ctx context.Context) error {
-			_, err := d.Hit(ctx, "other", 1, time.Minute, t0)
-			return err
-		})
+		other <- hitTx(d, "other")
 	}()
 	waitQueued(t, d, 2)
 	release()
@@ -98,9 +83,7 @@ func TestBatchOutcomesMatchEffects(t *testing.T) {
 			})
 		})
 	}
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	within(t, "callers", done)
+	waitAll(t, &wg)
 	for i, err := range errs {
 		got := count(t, d, fmt.Sprintf("k%d", i))
 		if (err == nil) != (got == 1) || got > 1 {
@@ -152,16 +135,11 @@ func TestBatchWithdrawWhenNamedLeader(t *testing.T) {
 		})
 		waitQueued(t, d, maxBatch)
 		wg.Go(func() {
-			yerr = d.Atomically(context.Background(), func(ctx context.Context) error {
-				_, err := d.Hit(ctx, "y", 1, time.Minute, t0)
-				return err
-			})
+			yerr = hitTx(d, "y")
 		})
 		waitQueued(t, d, maxBatch+1)
 		release()
-		done := make(chan struct{})
-		go func() { wg.Wait(); close(done) }()
-		within(t, "callers", done)
+		waitAll(t, &wg)
 		if err := within(t, "leader", leader); err != nil {
 			t.Fatal(err)
 		}
@@ -211,9 +189,7 @@ func TestBatchJobWritesOutsideItsTransaction(t *testing.T) {
 	})
 	waitQueued(t, d, 2)
 	release()
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	within(t, "callers", done)
+	waitAll(t, &wg)
 	if err := within(t, "leader", leader); err != nil {
 		t.Errorf("leader: %v", err)
 	}
@@ -239,10 +215,7 @@ func TestBatchCloseWithQueue(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 3 {
 		wg.Go(func() {
-			_ = d.Atomically(context.Background(), func(ctx context.Context) error {
-				_, err := d.Hit(ctx, "q", 1, time.Minute, t0)
-				return err
-			})
+			_ = hitTx(d, "q")
 		})
 		waitQueued(t, d, i+1)
 	}
@@ -251,16 +224,11 @@ func TestBatchCloseWithQueue(t *testing.T) {
 	}
 	release()
 	within(t, "leader", leader)
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	within(t, "queued callers", done)
+	waitAll(t, &wg)
 	after := make(chan error, 4)
 	for range 4 {
 		go func() {
-			after <- d.Atomically(context.Background(), func(ctx context.Context) error {
-				_, err := d.Hit(ctx, "late", 1, time.Minute, t0)
-				return err
-			})
+			after <- hitTx(d, "late")
 		}()
 	}
 	for range 4 {
@@ -318,10 +286,7 @@ func TestBatchInterruptedStatementInJob(t *testing.T) {
 	var wg sync.WaitGroup
 	var before, slow, after error
 	wg.Go(func() {
-		before = d.Atomically(context.Background(), func(ctx context.Context) error {
-			_, err := d.Hit(ctx, "before", 1, time.Minute, t0)
-			return err
-		})
+		before = hitTx(d, "before")
 	})
 	waitQueued(t, d, 1)
 	wg.Go(func() {
@@ -336,16 +301,11 @@ func TestBatchInterruptedStatementInJob(t *testing.T) {
 	})
 	waitQueued(t, d, 2)
 	wg.Go(func() {
-		after = d.Atomically(context.Background(), func(ctx context.Context) error {
-			_, err := d.Hit(ctx, "after", 1, time.Minute, t0)
-			return err
-		})
+		after = hitTx(d, "after")
 	})
 	waitQueued(t, d, 3)
 	release()
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	within(t, "callers", done)
+	waitAll(t, &wg)
 	lead := within(t, "leader", leader)
 	if slow == nil {
 		t.Fatal("the slow statement was not interrupted")
@@ -380,13 +340,7 @@ func TestBatchPhantomConflict(t *testing.T) {
 	wg.Go(func() { second = spend() })
 	waitQueued(t, d, 2)
 	wg.Go(func() {
-		bad = d.Atomically(context.Background(), func(ctx context.Context) error {
-			if _, err := d.exec(ctx, d.db, `PRAGMA defer_foreign_keys = ON`); err != nil {
-				return err
-			}
-			_, err := d.exec(ctx, d.db, `INSERT INTO user_groups (user_id, name) VALUES ('no-such-user', 'g')`)
-			return err
-		})
+		bad = failAtCommit(d)
 	})
 	waitQueued(t, d, 3)
 	release()

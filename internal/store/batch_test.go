@@ -46,6 +46,46 @@ func waitQueued(t *testing.T, d *DB, n int) {
 	}
 }
 
+// within waits for an outcome on out, failing the test after a bound.
+func within[T any](t *testing.T, what string, out <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-out:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s: no outcome after 10s (stuck)", what)
+		panic("unreachable")
+	}
+}
+
+// waitAll waits for the callers of wg, failing the test after a bound.
+func waitAll(t *testing.T, wg *sync.WaitGroup) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	within(t, "callers", done)
+}
+
+// hitTx counts one hit on key in a transaction of its own.
+func hitTx(d *DB, key string) error {
+	return d.Atomically(context.Background(), func(ctx context.Context) error {
+		_, err := d.Hit(ctx, key, 1, time.Minute, t0)
+		return err
+	})
+}
+
+// failAtCommit runs a transaction whose commit fails: a foreign key
+// checked only at commit, to a user that does not exist.
+func failAtCommit(d *DB) error {
+	return d.Atomically(context.Background(), func(ctx context.Context) error {
+		if _, err := d.exec(ctx, d.db, `PRAGMA defer_foreign_keys = ON`); err != nil {
+			return err
+		}
+		_, err := d.exec(ctx, d.db, `INSERT INTO user_groups (user_id, name) VALUES ('no-such-user', 'g')`)
+		return err
+	})
+}
+
 // count returns the counter's value.
 func count(t *testing.T, d *DB, key string) int {
 	t.Helper()
@@ -86,10 +126,7 @@ func TestBatchFailuresStayAlone(t *testing.T) {
 	})
 	waitQueued(t, d, 2)
 	wg.Go(func() {
-		ok = d.Atomically(context.Background(), func(ctx context.Context) error {
-			_, err := d.Hit(ctx, "ok", 1, time.Minute, t0)
-			return err
-		})
+		ok = hitTx(d, "ok")
 	})
 	waitQueued(t, d, 3)
 	release()
@@ -125,20 +162,11 @@ func TestBatchFailedCommitFailsAll(t *testing.T) {
 	var wg sync.WaitGroup
 	var bad, good error
 	wg.Go(func() {
-		bad = d.Atomically(context.Background(), func(ctx context.Context) error {
-			if _, err := d.exec(ctx, d.db, `PRAGMA defer_foreign_keys = ON`); err != nil {
-				return err
-			}
-			_, err := d.exec(ctx, d.db, `INSERT INTO user_groups (user_id, name) VALUES ('no-such-user', 'g')`)
-			return err
-		})
+		bad = failAtCommit(d)
 	})
 	waitQueued(t, d, 1)
 	wg.Go(func() {
-		good = d.Atomically(context.Background(), func(ctx context.Context) error {
-			_, err := d.Hit(ctx, "good", 1, time.Minute, t0)
-			return err
-		})
+		good = hitTx(d, "good")
 	})
 	waitQueued(t, d, 2)
 	release()
