@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/argon2"
+
+	"gatehouse/internal/argon2id"
 )
 
 // Params are argon2id cost parameters.
@@ -32,11 +34,13 @@ var DefaultParams = Params{Memory: 19456, Time: 2, Threads: 1}
 var ErrMalformedHash = errors.New("password: malformed hash")
 
 // Hasher hashes and verifies passwords. At most Concurrency hashes run at
-// once, so a burst of logins costs at most Concurrency × Memory of RAM;
-// further callers wait their turn or give up when their context ends.
+// once, each in the working memory of its slot, kept from one hash to the
+// next outside the collected heap: a burst of logins costs Concurrency ×
+// Memory of RAM once, and nothing more while it lasts. Further callers wait
+// their turn or give up when their context ends.
 type Hasher struct {
 	params Params
-	sem    chan struct{}
+	slots  chan *argon2id.Buffer
 	rand   io.Reader
 	dummy  string
 	obs    Observer
@@ -53,7 +57,13 @@ func NewHasher(p Params, concurrency int, rnd io.Reader) (*Hasher, error) {
 	if rnd == nil {
 		rnd = rand.Reader
 	}
-	h := &Hasher{params: p, sem: make(chan struct{}, concurrency), rand: rnd, obs: nopObserver{}}
+	if err := argon2id.SelfCheck(); err != nil {
+		return nil, fmt.Errorf("password: %w", err)
+	}
+	h := &Hasher{params: p, slots: make(chan *argon2id.Buffer, concurrency), rand: rnd, obs: nopObserver{}}
+	for range concurrency {
+		h.slots <- new(argon2id.Buffer) // its memory is mapped by its first hash
+	}
 	dummy, err := h.Hash(context.Background(), "gatehouse dummy password for unknown accounts")
 	if err != nil {
 		return nil, err
@@ -62,26 +72,43 @@ func NewHasher(p Params, concurrency int, rnd io.Reader) (*Hasher, error) {
 	return h, nil
 }
 
-func (h *Hasher) acquire(ctx context.Context) error {
+// acquire takes a free slot, waiting for one until ctx ends.
+func (h *Hasher) acquire(ctx context.Context) (*argon2id.Buffer, error) {
 	select {
-	case h.sem <- struct{}{}:
+	case b := <-h.slots:
 		h.obs.Waited(0)
-		return nil
+		return b, nil
 	default:
 	}
 	start := time.Now()
 	h.obs.Queued(1)
 	defer h.obs.Queued(-1)
 	select {
-	case h.sem <- struct{}{}:
+	case b := <-h.slots:
 		h.obs.Waited(time.Since(start))
-		return nil
+		return b, nil
 	case <-ctx.Done():
-		return fmt.Errorf("password: waiting for a hash slot: %w", ctx.Err())
+		return nil, fmt.Errorf("password: waiting for a hash slot: %w", ctx.Err())
 	}
 }
 
-func (h *Hasher) release() { <-h.sem }
+func (h *Hasher) release(b *argon2id.Buffer) { h.slots <- b }
+
+// key runs one argon2id in a slot.
+func (h *Hasher) key(ctx context.Context, pw string, salt []byte, p Params, keyLen uint32) ([]byte, error) {
+	b, err := h.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer h.release(b)
+	key := b.Key([]byte(pw), salt, p.Time, p.Memory, p.Threads, keyLen)
+	if p.Memory > h.params.Memory {
+		// A hash stored with a higher cost than today's: do not keep its
+		// memory in the slot.
+		b.Release()
+	}
+	return key, nil
+}
 
 // Hash returns the PHC-format argon2id hash of pw with a random salt.
 func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
@@ -89,11 +116,10 @@ func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
 	if _, err := io.ReadFull(h.rand, salt); err != nil {
 		return "", fmt.Errorf("password: salt: %w", err)
 	}
-	if err := h.acquire(ctx); err != nil {
+	key, err := h.key(ctx, pw, salt, h.params, 32)
+	if err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(pw), salt, h.params.Time, h.params.Memory, h.params.Threads, 32)
-	h.release()
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version,
 		h.params.Memory, h.params.Time, h.params.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
@@ -105,11 +131,10 @@ func (h *Hasher) Verify(ctx context.Context, hash, pw string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if err := h.acquire(ctx); err != nil {
+	got, err := h.key(ctx, pw, salt, p, uint32(len(want)))
+	if err != nil {
 		return false, err
 	}
-	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
-	h.release()
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 

@@ -47,14 +47,14 @@ func TestObserverSeesQueue(t *testing.T) {
 	if _, err := h.Hash(context.Background(), "free slot"); err != nil {
 		t.Fatal(err)
 	}
-	h.sem <- struct{}{} // every slot taken
+	slot := <-h.slots // every slot taken
 	done := make(chan error, 1)
 	go func() {
 		_, err := h.Hash(context.Background(), "queued")
 		done <- err
 	}()
-	<-rec.queued // the hash is now waiting
-	<-h.sem      // free the slot
+	<-rec.queued    // the hash is now waiting
+	h.slots <- slot // free the slot
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
@@ -78,8 +78,8 @@ func TestObserverGiveUp(t *testing.T) {
 	}
 	rec := &recorder{queued: make(chan struct{}, 4)}
 	h := base.WithObserver(rec)
-	h.sem <- struct{}{}
-	defer func() { <-h.sem }()
+	slot := <-h.slots
+	defer func() { h.slots <- slot }()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {

@@ -1,12 +1,17 @@
 package password
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/argon2"
 )
 
 func TestHashVerify(t *testing.T) {
@@ -45,6 +50,71 @@ func TestHashVerify(t *testing.T) {
 	}
 }
 
+// TestXCryptoHashes checks that hashes made by x/crypto's argon2.IDKey
+// (every hash stored before the slots kept their memory) verify, including
+// one of a higher memory cost than the portal's, whose memory the slot
+// gives back afterwards; and that hashes made in the slots are what
+// x/crypto computes.
+func TestXCryptoHashes(t *testing.T) {
+	h, err := NewHasher(DefaultParams, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	salt := []byte("0123456789abcdef")
+	b64 := base64.RawStdEncoding
+	for _, m := range []uint32{DefaultParams.Memory, 2 * DefaultParams.Memory} {
+		key := argon2.IDKey([]byte("old password"), salt, 2, m, 1, 32)
+		stored := fmt.Sprintf("$argon2id$v=19$m=%d,t=2,p=1$%s$%s", m, b64.EncodeToString(salt), b64.EncodeToString(key))
+		if ok, err := h.Verify(ctx, stored, "old password"); !ok || err != nil {
+			t.Fatalf("m=%d: x/crypto hash did not verify: %v %v", m, ok, err)
+		}
+		if ok, _ := h.Verify(ctx, stored, "old passwore"); ok {
+			t.Fatalf("m=%d: wrong password accepted", m)
+		}
+	}
+	fresh, err := h.Hash(ctx, "new password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, salt, want, err := parse(fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := argon2.IDKey([]byte("new password"), salt, 2, DefaultParams.Memory, 1, 32); !bytes.Equal(got, want) {
+		t.Fatal("a slot's hash differs from x/crypto's")
+	}
+}
+
+// TestParallelSlots runs hashes on every slot at once, many times over: a
+// slot lent to two callers at once would mix their blocks and fail a
+// verification.
+func TestParallelSlots(t *testing.T) {
+	h, err := NewHasher(DefaultParams, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	hashes := make([]string, 4)
+	for i := range hashes {
+		if hashes[i], err = h.Hash(ctx, fmt.Sprint("password ", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for i := range 12 {
+		wg.Go(func() {
+			if ok, err := h.Verify(ctx, hashes[i%4], fmt.Sprint("password ", i%4)); !ok || err != nil {
+				t.Errorf("hash %d: %v %v", i%4, ok, err)
+			}
+			if ok, _ := h.Verify(ctx, hashes[i%4], fmt.Sprint("password ", (i+1)%4)); ok {
+				t.Errorf("hash %d took another's password", i%4)
+			}
+		})
+	}
+	wg.Wait()
+}
+
 // TestConcurrencyBound checks that no more than the configured number of
 // hashes run at once, however many callers arrive together.
 func TestConcurrencyBound(t *testing.T) {
@@ -58,7 +128,8 @@ func TestConcurrencyBound(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := h.acquire(context.Background()); err != nil {
+			b, err := h.acquire(context.Background())
+			if err != nil {
 				t.Error(err)
 				return
 			}
@@ -71,7 +142,7 @@ func TestConcurrencyBound(t *testing.T) {
 			}
 			time.Sleep(5 * time.Millisecond)
 			running.Add(-1)
-			h.release()
+			h.release(b)
 		}()
 	}
 	wg.Wait()
@@ -79,8 +150,8 @@ func TestConcurrencyBound(t *testing.T) {
 		t.Fatalf("peak concurrency %d > 2", peak.Load())
 	}
 	// A caller whose context ends while waiting gives up.
-	h.sem <- struct{}{}
-	h.sem <- struct{}{}
+	<-h.slots
+	<-h.slots
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := h.Hash(ctx, "password that waits"); err == nil {
