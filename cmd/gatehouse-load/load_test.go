@@ -137,8 +137,9 @@ func TestTable(t *testing.T) {
 		t.Fatalf("%v\n%s", err, errs.String())
 	}
 	s := out.String()
-	for _, want := range []string{"on 1 goroutine(s):", "on 2 goroutine(s):", "req/s", "p99 ms", "peak RSS MiB",
-		"× raw argon2id on 2 goroutines"} {
+	for _, want := range []string{"x/crypto argon2.IDKey, on 1 goroutine(s):", "x/crypto argon2.IDKey, on 2 goroutine(s):",
+		"the portal's hasher, on 1 goroutine(s):", "the portal's hasher, on 2 goroutine(s):", "req/s", "p99 ms", "peak RSS MiB",
+		"× raw argon2id on 2 goroutines (x/crypto argon2.IDKey), ", "× raw argon2id on 2 goroutines (the portal's hasher)"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("output lacks %q:\n%s", want, s)
 		}

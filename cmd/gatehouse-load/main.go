@@ -79,7 +79,7 @@ func parseLoad(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.pid, "pid", 0, "the portal's process id, to report its peak RSS")
 	conc := fs.String("c", "8", "concurrency: workers in flight, a comma-separated list runs each")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "longest run per scenario and concurrency")
-	fs.DurationVar(&o.argon, "argon", 3*time.Second, "time to measure raw argon2id on 1 and on 2 goroutines (0: skip)")
+	fs.DurationVar(&o.argon, "argon", 3*time.Second, "time to measure raw argon2id on 1 and on 2 goroutines, with x/crypto and with the portal's hasher (0: skip)")
 	fs.BoolVar(&o.oneIP, "one-ip", false, "every visitor of every scenario on one client address")
 	fs.BoolVar(&o.noXFF, "no-xff", false, "send no X-Forwarded-For (a portal that does not trust the loopback proxy)")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
@@ -161,12 +161,14 @@ func load(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	sel, _ := selectScenarios(o.scenarios)
 	var rep Report
 	if o.argon > 0 {
-		for _, g := range []int{1, 2} {
-			r, err := measureArgon(ctx, g, o.argon)
-			if err != nil {
-				return err
+		for _, k := range kernels {
+			for _, g := range []int{1, 2} {
+				r, err := measureArgon(ctx, k, g, o.argon)
+				if err != nil {
+					return err
+				}
+				rep.Argon = append(rep.Argon, r)
 			}
-			rep.Argon = append(rep.Argon, r)
 		}
 	}
 	e := &env{base: strings.TrimRight(o.url, "/"), transport: loopbackTransport(), box: newOutbox(o.outbox),

@@ -6,7 +6,6 @@ import (
 	"io"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -133,8 +132,8 @@ type Report struct {
 // printTable writes the results as a plain table.
 func printTable(w io.Writer, rep Report) {
 	for _, a := range rep.Argon {
-		fmt.Fprintf(w, "argon2id (m=%d KiB, t=%d, p=%d) on %d goroutine(s): %.1f hashes/s\n",
-			a.MemoryKiB, a.Time, a.Threads, a.Goroutines, a.PerSecond)
+		fmt.Fprintf(w, "argon2id (m=%d KiB, t=%d, p=%d), %s, on %d goroutine(s): %.1f hashes/s\n",
+			a.MemoryKiB, a.Time, a.Threads, kernelName(a.Kernel), a.Goroutines, a.PerSecond)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "scenario\tc\taddress\trequests\treq/s\tp50 ms\tp95 ms\tp99 ms\terrors\tpeak RSS MiB (at start)\t")
@@ -151,11 +150,18 @@ func printTable(w io.Writer, rep Report) {
 			r.Requests, r.PerSecond, r.P50ms, r.P95ms, r.P99ms, errorsText(r.Errors), rss)
 	}
 	tw.Flush()
-	if two := argonOn(rep.Argon, 2); two > 0 {
-		for _, r := range rep.Results {
-			if strings.HasPrefix(r.Scenario, "password") && r.Unavailable == "" && r.Requests > 0 {
-				fmt.Fprintf(w, "%s at c=%d: %.2f× raw argon2id on 2 goroutines\n", r.Scenario, r.Concurrency, r.PerSecond/two)
+	for _, r := range rep.Results {
+		if !strings.HasPrefix(r.Scenario, "password") || r.Unavailable != "" || r.Requests == 0 {
+			continue
+		}
+		var ratios []string
+		for _, k := range kernels {
+			if two := argonOn(rep.Argon, k, 2); two > 0 {
+				ratios = append(ratios, fmt.Sprintf("%.2f× raw argon2id on 2 goroutines (%s)", r.PerSecond/two, kernelName(k)))
 			}
+		}
+		if len(ratios) > 0 {
+			fmt.Fprintf(w, "%s at c=%d: %s\n", r.Scenario, r.Concurrency, strings.Join(ratios, ", "))
 		}
 	}
 	notes := map[string]bool{}
@@ -177,11 +183,13 @@ func printJSON(w io.Writer, rep Report) error {
 	return nil
 }
 
-// argonOn returns the measured rate on g goroutines, 0 when not measured.
-func argonOn(rates []ArgonRate, g int) float64 {
-	i := sort.Search(len(rates), func(i int) bool { return rates[i].Goroutines >= g })
-	if i < len(rates) && rates[i].Goroutines == g {
-		return rates[i].PerSecond
+// argonOn returns the rate measured with kernel on g goroutines, 0 when not
+// measured.
+func argonOn(rates []ArgonRate, kernel string, g int) float64 {
+	for _, r := range rates {
+		if r.Kernel == kernel && r.Goroutines == g {
+			return r.PerSecond
+		}
 	}
 	return 0
 }
