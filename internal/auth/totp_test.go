@@ -61,7 +61,13 @@ func eachTxMode(t *testing.T, test func(t *testing.T, f *fixture, uid, secret st
 // enrolled registers a user with the engine and confirms an authenticator.
 func enrolled(t *testing.T) (*fixture, string, string) {
 	t.Helper()
-	f := newFixture(t)
+	return enrolledWith(t, Limits{})
+}
+
+// enrolledWith is enrolled with limits other than the defaults.
+func enrolledWith(t *testing.T, lim Limits) (*fixture, string, string) {
+	t.Helper()
+	f := newFixtureWith(t, lim)
 	u := f.register(t, "ada@example.com", "2015550123")
 	withEngine(t, f)
 	e, err := f.svc.StartTOTPEnrollment(ctx, u.ID)
