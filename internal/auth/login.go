@@ -303,7 +303,7 @@ func (s *Service) CheckLoginCodeThen(ctx context.Context, pa PreAuth, code strin
 	}
 	if s.joined {
 		return s.inOneTransaction(ctx, st.user, func(ctx context.Context) (guess, error) {
-			return s.reserveIn(ctx, pa, st.user)
+			return s.reserve(ctx, pa, st.user)
 		}, check, then)
 	}
 	return s.secondFactorThen(ctx, pa, st.user, func() error { return check(ctx) }, then)
@@ -316,10 +316,6 @@ type guess struct {
 	codes    store.Window  // the login's codes, this one included
 	att      store.Attempt // the account's attempts, this one included
 	relock   bool          // the account is at its cap without a wait: start it
-	// deferred: the account's attempt is not counted yet. A check that
-	// runs in the reservation's transaction (inOneTransaction) counts it
-	// there only when the guess fails, so a success writes no counter.
-	deferred bool
 }
 
 // atomically runs fn in one transaction of the store and returns fn's
@@ -338,24 +334,7 @@ func (s *Service) atomically(ctx context.Context, fn func(ctx context.Context) e
 // the caps. It returns ErrTooManyCodes when either has none left. It only
 // runs statements, so it can be part of a caller's transaction.
 func (s *Service) reserve(ctx context.Context, pa PreAuth, u store.User) (guess, error) {
-	return s.reserveWith(ctx, pa, u, false)
-}
-
-// reserveIn is reserve for a check that runs in the same transaction as
-// the reservation (inOneTransaction): the account's attempt is read, with
-// its row held to the end of the transaction, and counted only when the
-// guess fails (countFailure). Parallel guesses still meet the caps one
-// after the other, each seeing the failures counted before it.
-func (s *Service) reserveIn(ctx context.Context, pa PreAuth, u store.User) (guess, error) {
-	return s.reserveWith(ctx, pa, u, true)
-}
-
-func (s *Service) reserveWith(ctx context.Context, pa PreAuth, u store.User, deferred bool) (guess, error) {
 	g := guess{codesKey: "login-codes:" + pa.LoginID}
-	attempt := s.st.BeginAttempt
-	if deferred {
-		attempt = s.st.PeekAttempt
-	}
 	var err error
 	if g.codes, err = s.st.Hit(ctx, g.codesKey, 1, s.lim.PreAuthTTL, s.now()); err != nil {
 		return g, fmt.Errorf("auth: second factor: %w", err)
@@ -363,7 +342,7 @@ func (s *Service) reserveWith(ctx context.Context, pa PreAuth, u store.User, def
 	if g.codes.Count > s.lim.CodesPerLogin {
 		return g, ErrTooManyCodes
 	}
-	if g.att, err = attempt(ctx, u.ID, s.lim.AccountFailures, s.now()); err != nil {
+	if g.att, err = s.st.BeginAttempt(ctx, u.ID, s.lim.AccountFailures, s.now()); err != nil {
 		return g, fmt.Errorf("auth: second factor: %w", err)
 	}
 	if g.att.Refused {
@@ -373,23 +352,7 @@ func (s *Service) reserveWith(ctx context.Context, pa PreAuth, u store.User, def
 		s.log.Info("second factor refused: account waits", "user", u.ID)
 		return g, ErrTooManyCodes
 	}
-	g.deferred = deferred
 	return g, nil
-}
-
-// countFailure counts the deferred attempt of g when the guess failed as
-// a wrong code, in the transaction of its reservation and check; a guess
-// that failed otherwise (not the user's) is not counted at all.
-func (s *Service) countFailure(ctx context.Context, u store.User, g *guess, ferr error) error {
-	if !g.deferred || !errors.Is(ferr, ErrWrongCode) {
-		return nil
-	}
-	a, err := s.st.BeginAttempt(ctx, u.ID, s.lim.AccountFailures, s.now())
-	if err != nil {
-		return fmt.Errorf("auth: second factor: %w", err)
-	}
-	g.att, g.deferred = a, false
-	return nil
 }
 
 // afterReserve does what a refused reservation leaves to do outside its
@@ -433,7 +396,7 @@ func (s *Service) settle(ctx context.Context, u store.User, g guess, check func(
 	commit func(ctx context.Context) error) (Account, error) {
 	err := check()
 	if err == nil {
-		err = s.st.Atomically(ctx, func(ctx context.Context) error { return s.succeed(ctx, u, commit, true) })
+		err = s.st.Atomically(ctx, func(ctx context.Context) error { return s.succeed(ctx, u, commit) })
 		if err == nil {
 			s.log.Info("signed in", "user", u.ID)
 			return accountOf(u), nil
@@ -443,16 +406,13 @@ func (s *Service) settle(ctx context.Context, u store.User, g guess, check func(
 }
 
 // succeed runs the writes of a passed second factor: commit (when not nil),
-// then, when reset, the clearing of the account's failures. It only runs
-// statements, so it is part of the caller's transaction.
-func (s *Service) succeed(ctx context.Context, u store.User, commit func(ctx context.Context) error, reset bool) error {
+// then the clearing of the account's failures. It only runs statements, so
+// it is part of the caller's transaction.
+func (s *Service) succeed(ctx context.Context, u store.User, commit func(ctx context.Context) error) error {
 	if commit != nil {
 		if err := commit(ctx); err != nil {
 			return err
 		}
-	}
-	if !reset {
-		return nil
 	}
 	if err := s.st.ResetAttempts(ctx, u.ID); err != nil {
 		return fmt.Errorf("auth: second factor: %w", err)
@@ -465,9 +425,7 @@ func (s *Service) succeed(ctx context.Context, u store.User, commit func(ctx con
 // anything else gives the attempt back.
 func (s *Service) refused(ctx context.Context, u store.User, g guess, err error) error {
 	if !errors.Is(err, ErrWrongCode) {
-		if !g.deferred { // a deferred attempt was never counted
-			s.giveBackAttempt(ctx, u.ID)
-		}
+		s.giveBackAttempt(ctx, u.ID)
 		if _, e := s.st.Hit(ctx, g.codesKey, -1, s.lim.PreAuthTTL, s.now()); e != nil {
 			s.log.Warn("attempt give-back failed", "err", e)
 		}

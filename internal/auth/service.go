@@ -30,7 +30,6 @@ type Store interface {
 	SetPhoneMFA(ctx context.Context, userID, phone string, now time.Time) error
 	EnableMFA(ctx context.Context, userID, phone string, now time.Time) error
 	BeginAttempt(ctx context.Context, userID string, max int, now time.Time) (store.Attempt, error)
-	PeekAttempt(ctx context.Context, userID string, max int, now time.Time) (store.Attempt, error)
 	EndAttempt(ctx context.Context, userID string) error
 	ResetAttempts(ctx context.Context, userID string) error
 	Lock(ctx context.Context, userID string, until time.Time) error

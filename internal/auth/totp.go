@@ -241,11 +241,7 @@ func (s *Service) CheckLoginTOTPThen(ctx context.Context, pa PreAuth, code, ip s
 		if stateErr != nil {
 			return stateErr
 		}
-		if s.joined {
-			g, err = s.reserveIn(ctx, pa, u) // checked in this transaction
-		} else {
-			g, err = s.reserve(ctx, pa, u)
-		}
+		g, err = s.reserve(ctx, pa, u)
 		return err
 	}
 	check := func(ctx context.Context) error {
@@ -296,12 +292,10 @@ func (s *Service) CheckLoginTOTPThen(ctx context.Context, pa PreAuth, code, ip s
 
 // inOneTransaction runs a second factor whose check is statements of the
 // store (the embedded engine's TOTP, backup codes) in one transaction:
-// admit reserves the attempt (reserveIn: the login's code is counted, the
-// account's row is held and its attempt counted only if the guess fails),
-// check decides it, and on success commit and, when the account had
-// failures, their clearing follow. What admit and check counted is
-// committed whatever they answer; when commit or a write fails, none of it
-// happened. A refused guess then ends
+// admit counts the attempt (and returns its guess), check decides it, and
+// on success commit and the clearing of the account's failures follow.
+// What admit and check counted is committed whatever they answer; when
+// commit or a write fails, none of it happened. A refused guess then ends
 // as in settle.
 func (s *Service) inOneTransaction(ctx context.Context, u store.User, admit func(ctx context.Context) (guess, error),
 	check, commit func(ctx context.Context) error) (Account, error) {
@@ -316,12 +310,12 @@ func (s *Service) inOneTransaction(ctx context.Context, u store.User, admit func
 		}
 		reserved = true
 		if ferr = check(ctx); ferr != nil {
-			return s.countFailure(ctx, u, &g, ferr)
+			return nil
 		}
-		if err := s.succeed(ctx, u, commit, !g.deferred || g.att.Count > 0); err != nil {
+		if err := s.succeed(ctx, u, commit); err != nil {
 			if errors.Is(err, ErrWrongCode) {
 				ferr = err // spent meanwhile: a wrong guess, counted
-				return s.countFailure(ctx, u, &g, ferr)
+				return nil
 			}
 			return err // commit or a write failed: none of this check happened
 		}
@@ -451,7 +445,7 @@ func (s *Service) CheckLoginBackupThen(ctx context.Context, pa PreAuth, code str
 		return Account{}, invalid("code", "Enter one of your backup codes, like k7qm-2x9p-4tvr.")
 	}
 	return s.inOneTransaction(ctx, st.user, func(ctx context.Context) (guess, error) {
-		return s.reserveIn(ctx, pa, st.user)
+		return s.reserve(ctx, pa, st.user)
 	}, func(ctx context.Context) error {
 		h := s.backupHash(pa.UserID, code)
 		ok, err := s.st.UseBackupCode(ctx, pa.UserID, h, s.now())

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -231,85 +230,6 @@ func TestListUsersEmpty(t *testing.T) {
 		list, err := d.ListUsers(context.Background())
 		if err != nil || len(list) != 0 {
 			t.Fatalf("ListUsers = %v, %v", list, err)
-		}
-	})
-}
-
-// TestPeekAttempt: PeekAttempt answers what BeginAttempt would, without
-// counting: the count so far, refused while the account waits or holds max.
-func TestPeekAttempt(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, d *DB) {
-		ctx := context.Background()
-		mustCreateUser(t, d, testUser("u1", "ada@example.com"))
-		for i := range 3 {
-			a, err := d.PeekAttempt(ctx, "u1", 2, t0)
-			if err != nil || a.Count != min(i, 2) || a.Refused != (i >= 2) || !a.LockedUntil.IsZero() {
-				t.Fatalf("peek %d = %+v, %v", i, a, err)
-			}
-			if a, err = d.PeekAttempt(ctx, "u1", 2, t0); err != nil || a.Count != min(i, 2) {
-				t.Fatalf("a second peek counted: %+v, %v", a, err)
-			}
-			if _, err := d.BeginAttempt(ctx, "u1", 2, t0); err != nil {
-				t.Fatal(err)
-			}
-		}
-		until := t0.Add(time.Minute)
-		if err := d.Lock(ctx, "u1", until); err != nil {
-			t.Fatal(err)
-		}
-		if a, err := d.PeekAttempt(ctx, "u1", 2, until.Add(-time.Millisecond)); err != nil || !a.Refused || a.Count != 0 || !a.LockedUntil.Equal(until) {
-			t.Fatalf("peek while waiting = %+v, %v", a, err)
-		}
-		if a, err := d.PeekAttempt(ctx, "u1", 2, until); err != nil || a.Refused {
-			t.Fatalf("peek as the wait ends = %+v, %v", a, err)
-		}
-		if _, err := d.PeekAttempt(ctx, "nope", 2, t0); !errors.Is(err, ErrNotFound) {
-			t.Fatalf("peek unknown user: %v", err)
-		}
-	})
-}
-
-// TestPeekAttemptHoldsTheRow is the race a deferred count must not lose:
-// transactions that each peek, think a while and count a failure only when
-// the peek admitted them. With the row held from the peek to the commit,
-// exactly max of them are admitted, however many run at once.
-func TestPeekAttemptHoldsTheRow(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, d *DB) {
-		ctx := context.Background()
-		mustCreateUser(t, d, testUser("u1", "ada@example.com"))
-		const max, callers = 3, 8
-		var mu sync.Mutex
-		admitted := map[int]int{} // the count each admitted peek saw
-		var wg sync.WaitGroup
-		for range callers {
-			wg.Go(func() {
-				err := d.Atomically(ctx, func(ctx context.Context) error {
-					a, err := d.PeekAttempt(ctx, "u1", max, t0)
-					if err != nil || a.Refused {
-						return err
-					}
-					time.Sleep(20 * time.Millisecond) // the check
-					if _, err := d.BeginAttempt(ctx, "u1", max, t0); err != nil {
-						return err
-					}
-					mu.Lock()
-					admitted[a.Count]++
-					mu.Unlock()
-					return nil
-				})
-				if err != nil {
-					t.Error(err)
-				}
-			})
-		}
-		wg.Wait()
-		if len(admitted) != max {
-			t.Fatalf("admitted peeks by the count they saw: %v, want one each of 0..%d", admitted, max-1)
-		}
-		for c, n := range admitted {
-			if n != 1 || c >= max {
-				t.Fatalf("admitted peeks by the count they saw: %v, want one each of 0..%d", admitted, max-1)
-			}
 		}
 	})
 }

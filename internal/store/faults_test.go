@@ -116,7 +116,6 @@ func faultCalls(d *DB) map[string]func(ctx context.Context) error {
 		"ListUsers":    func(ctx context.Context) error { _, err := d.ListUsers(ctx); return err },
 		"SetPhoneMFA":  func(ctx context.Context) error { return d.SetPhoneMFA(ctx, u.ID, "+12015550123", now) },
 		"BeginAttempt": func(ctx context.Context) error { _, err := d.BeginAttempt(ctx, u.ID, 100, now); return err },
-		"PeekAttempt":  func(ctx context.Context) error { _, err := d.PeekAttempt(ctx, u.ID, 100, now); return err },
 		"Unlock":       func(ctx context.Context) error { return d.Unlock(ctx, u.ID) },
 		"EnableMFA":    func(ctx context.Context) error { return d.EnableMFA(ctx, u.ID, "+12015550123", now) },
 		"ReserveGuess": func(ctx context.Context) error {

@@ -159,33 +159,6 @@ func (d *DB) BeginAttempt(ctx context.Context, userID string, max int, now time.
 	return a, nil
 }
 
-// PeekAttempt reads the state a sign-in attempt on the account would meet,
-// without counting it: Count is the attempts counted so far, and Refused is
-// what BeginAttempt would answer (the account waits or holds max
-// attempts). In a transaction it holds the account's row until the end
-// (FOR UPDATE on PostgreSQL; on SQLite the one writer holds the whole
-// database), so a caller that checks an attempt and counts it with
-// BeginAttempt in the same transaction only when it fails is bounded by
-// max exactly as one that counts first, and a success writes nothing here.
-func (d *DB) PeekAttempt(ctx context.Context, userID string, max int, now time.Time) (Attempt, error) {
-	q := `SELECT failed_attempts, locked_until FROM users WHERE id = ?`
-	if d.dialect == Postgres {
-		q += ` FOR UPDATE`
-	}
-	var a Attempt
-	var locked int64
-	err := d.queryRow(ctx, d.db, q, userID).Scan(&a.Count, &locked)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Attempt{}, fmt.Errorf("store: peek attempt: %w", ErrNotFound)
-	}
-	if err != nil {
-		return Attempt{}, fmt.Errorf("store: peek attempt: %w", err)
-	}
-	a.LockedUntil = fromMS(locked)
-	a.Refused = locked > ms(now) || a.Count >= max
-	return a, nil
-}
-
 // Unlock ends an account's wait and clears its counted attempts.
 func (d *DB) Unlock(ctx context.Context, userID string) error {
 	if _, err := d.exec(ctx, d.db, `UPDATE users SET failed_attempts = 0, locked_until = 0 WHERE id = ?`, userID); err != nil {
