@@ -25,8 +25,8 @@ func (c *countingVerifier) ChallengeTOTP(ctx context.Context, identity, factorSI
 
 // TestParallelWrongCodesCapped: of many wrong authenticator codes sent at
 // once from many logins and networks, the provider checks at most as many
-// as the account may fail, and the account then waits; a deferred count
-// the account's caps hold for guesses in flight together.
+// as the account may fail, and the account then waits: the caps hold for
+// guesses in flight together.
 func TestParallelWrongCodesCapped(t *testing.T) {
 	eachTxModeWith(t, Limits{AccountFailures: 4}, testParallelWrongCodesCapped)
 }
@@ -82,15 +82,4 @@ type failingTOTP struct{ verify.Verifier }
 
 func (failingTOTP) ChallengeTOTP(context.Context, string, string, string) (verify.Check, error) {
 	return verify.Check{}, errors.New("provider down")
-}
-
-// eachTxModeWith is eachTxMode with limits other than the defaults.
-func eachTxModeWith(t *testing.T, lim Limits, test func(t *testing.T, f *fixture, uid, secret string)) {
-	for _, joined := range []bool{true, false} {
-		t.Run(map[bool]string{true: "one-transaction", false: "reserve-then-settle"}[joined], func(t *testing.T) {
-			f, uid, secret := enrolledWith(t, lim)
-			f.svc.joined = joined
-			test(t, f, uid, secret)
-		})
-	}
 }

@@ -49,9 +49,14 @@ func totpCode(t testing.TB, secret string, at time.Time) string {
 // sharing the store) and with the attempt committed before the check, as
 // for a remote provider.
 func eachTxMode(t *testing.T, test func(t *testing.T, f *fixture, uid, secret string)) {
+	eachTxModeWith(t, Limits{}, test)
+}
+
+// eachTxModeWith is eachTxMode with limits other than the defaults.
+func eachTxModeWith(t *testing.T, lim Limits, test func(t *testing.T, f *fixture, uid, secret string)) {
 	for _, joined := range []bool{true, false} {
 		t.Run(map[bool]string{true: "one-transaction", false: "reserve-then-settle"}[joined], func(t *testing.T) {
-			f, uid, secret := enrolled(t)
+			f, uid, secret := enrolledWith(t, lim)
 			f.svc.joined = joined
 			test(t, f, uid, secret)
 		})
